@@ -1,0 +1,54 @@
+# qiangji — the two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOME_DIR ?= data
+LANDING ?= $(HOME_DIR)/landing
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+
+.PHONY: run test dev lint check-format manifest clean help
+
+help:
+	@echo "make run    set up .venv, generate demo submissions if $(LANDING) is empty, run the pipeline"
+	@echo "make test   run the test suite"
+	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
+	@echo "make lint   ruff"
+
+# The venv is rebuilt when pyproject.toml changes.
+$(BIN)/qiangji: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The dbt manifest is prepared at build time, never parsed when Dagster imports the definitions.
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+dbt_project/target/manifest.json: $(BIN)/qiangji $(DBT_SOURCES)
+	$(BIN)/qiangji prepare
+
+manifest: dbt_project/target/manifest.json
+
+run: $(BIN)/qiangji manifest
+	@mkdir -p $(LANDING)
+	@if [ -z "$$(ls -A $(LANDING))" ]; then \
+		echo "no submissions in $(LANDING): generating demo submissions"; \
+		$(BIN)/qiangji generate --out $(LANDING); \
+	fi
+	$(BIN)/qiangji run --home $(HOME_DIR) --landing $(LANDING) --demo
+
+test: $(BIN)/qiangji manifest
+	$(BIN)/python -m pytest -q
+
+dev: $(BIN)/qiangji manifest
+	$(BIN)/qiangji dev --home $(HOME_DIR) --landing $(LANDING) --demo
+
+lint: $(BIN)/qiangji
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs

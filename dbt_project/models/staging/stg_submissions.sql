@@ -1,0 +1,22 @@
+select
+    cast(submission_id as {{ dbt.type_string() }}) as submission_id,
+    cast(file_name as {{ dbt.type_string() }}) as file_name,
+    cast(district_code as {{ dbt.type_string() }}) as district_code,
+    cast(period as {{ dbt.type_string() }}) as period,
+    cast(version as {{ dbt.type_int() }}) as version,
+    cast(sha256 as {{ dbt.type_string() }}) as sha256,
+    cast(size_bytes as {{ dbt.type_bigint() }}) as size_bytes,
+    cast(received_at as {{ dbt.type_timestamp() }}) as received_at,
+    cast(submitted_date as date) as submitted_date,
+    cast(status as {{ dbt.type_string() }}) as status,
+    cast(reason_rule as {{ dbt.type_string() }}) as reason_rule,
+    cast(reason as {{ dbt.type_string() }}) as reason,
+    cast(committee_org_code as {{ dbt.type_string() }}) as committee_org_code,
+    cast(rows_units as {{ dbt.type_int() }}) as rows_units,
+    cast(rows_organizations as {{ dbt.type_int() }}) as rows_organizations,
+    cast(rows_members as {{ dbt.type_int() }}) as rows_members,
+    cast(rows_admissions as {{ dbt.type_int() }}) as rows_admissions,
+    cast(rows_activities as {{ dbt.type_int() }}) as rows_activities,
+    cast(rows_training as {{ dbt.type_int() }}) as rows_training,
+    cast(quarantined_rows as {{ dbt.type_int() }}) as quarantined_rows
+from {{ source('raw', 'submissions') }}

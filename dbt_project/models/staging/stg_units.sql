@@ -1,0 +1,20 @@
+select
+    cast(submission_id as {{ dbt.type_string() }}) as submission_id,
+    cast(source_row as {{ dbt.type_bigint() }}) as source_row,
+    cast(quarantined as {{ dbt.type_boolean() }}) as is_quarantined,
+    cast(unit_code as {{ dbt.type_string() }}) as unit_code,
+    cast(unit_name as {{ dbt.type_string() }}) as unit_name,
+    cast(unit_type as {{ dbt.type_string() }}) as unit_type,
+    cast(covering_org_code as {{ dbt.type_string() }}) as covering_org_code,
+    cast(employee_count as {{ dbt.type_bigint() }}) as employee_count,
+    cast(member_count as {{ dbt.type_bigint() }}) as member_count,
+    cast(is_high_tech as {{ dbt.type_boolean() }}) as is_high_tech,
+    cast(rating as {{ dbt.type_string() }}) as rating,
+    cast(board_members as {{ dbt.type_bigint() }}) as board_members,
+    cast(cross_appointed as {{ dbt.type_bigint() }}) as cross_appointed,
+    cast(operating_status as {{ dbt.type_string() }}) as operating_status,
+    cast(has_venue as {{ dbt.type_boolean() }}) as has_venue,
+    cast(is_demo_site as {{ dbt.type_boolean() }}) as is_demo_site,
+    cast(has_instructor as {{ dbt.type_boolean() }}) as has_instructor,
+    cast(built_date as date) as built_date
+from {{ source('raw', 'units') }}

@@ -1,0 +1,1 @@
+"""Great Expectations suites of qiangji and the code that runs them inside DuckDB."""

@@ -1,0 +1,177 @@
+"""`qiangji`: generate demo data, run the pipeline, pre-check a submission, open the UI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="qiangji: 强基创先 targets warehouse")
+console = Console(width=None if sys.stdout.isatty() else 150)
+err = Console(stderr=True)
+
+HomeOption = Annotated[Path, typer.Option("--home", help="data home: warehouse, archive, published marts")]
+LandingOption = Annotated[
+    Path | None, typer.Option("--landing", help="folder of submissions [<home>/landing]")
+]
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the submissions into")],
+    periods: Annotated[
+        str, typer.Option("--periods", help="FIRST-LAST, e.g. 2006H1-2010H2")
+    ] = "2006H1-2010H2",
+    scale: Annotated[float | None, typer.Option("--scale", help="1.0 = city scale (≈1M members)")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 2006,
+) -> None:
+    """Write synthetic submissions for every reporting unit and period, and their ground truth."""
+    from rich.progress import Progress
+
+    from ingest.generate import DEFAULT_SCALE, generate_submissions
+
+    first, _, last = periods.partition("-")
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("generating", total=None)
+        summary = generate_submissions(
+            out,
+            first_period=first,
+            last_period=last or first,
+            scale=DEFAULT_SCALE if scale is None else scale,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}")
+    console.print(f"ground truth: {summary.ground_truth_path}")
+
+
+@app.command()
+def prepare() -> None:
+    """Parse the dbt project into its manifest (needed before Dagster loads the definitions)."""
+    from ingest.environment import prepare_dbt
+
+    console.print(f"dbt manifest: {prepare_dbt(force=True)}")
+
+
+@app.command()
+def run(
+    home: HomeOption = Path("data"),
+    landing: LandingOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="allow a local pseudonymization key file")] = False,
+) -> None:
+    """Load every submission in the landing folder, build the warehouse, publish the marts."""
+    from ingest.environment import configure, prepare_dbt
+    from ingest.identity import KEY_ENV, KEY_FILE_ENV
+
+    if not demo and not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        err.print(f"[red]no pseudonymization key[/red]: set {KEY_ENV} or {KEY_FILE_ENV} (or use --demo)")
+        raise typer.Exit(2)
+    landing = landing or home / "landing"
+    configure(home, landing, demo=demo)
+    prepare_dbt()
+
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("qiangji_pipeline")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        err.print(
+            f"[red]the run failed[/red] at {', '.join(failed) or 'an unknown step'} (run {result.run_id})"
+        )
+        raise typer.Exit(1)
+    print_summary(home.resolve() / "published" / "marts.duckdb")
+
+
+def print_summary(published: Path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        latest = con.execute(
+            "SELECT max(period) FROM mart_target_attainment"
+            " WHERE district_code = '120000' AND status <> 'no_data'"
+        ).fetchone()[0]
+        rows = con.execute(
+            """
+            SELECT a.target_id, t.name_en, a.value, a.target_value, a.deadline_period, a.status,
+                   (SELECT count(*) FROM mart_target_attainment d
+                     WHERE d.target_id = a.target_id AND d.period = a.period AND d.district_code <> '120000'
+                       AND d.status IN ('at_risk', 'missed')) AS behind
+            FROM mart_target_attainment a JOIN dim_target t USING (target_id)
+            WHERE a.district_code = '120000' AND a.period = ? AND a.numerator IS NOT NULL
+            ORDER BY a.target_id
+            """,
+            [latest],
+        ).fetchall()
+    table = Table(title=f"天津市 强基创先 target attainment, {latest} (city)")
+    for col in ("target", "", "value", "target", "deadline", "status", "units behind"):
+        table.add_column(col)
+    colors = {"achieved": "green", "on_track": "cyan", "at_risk": "yellow", "missed": "red", "no_data": "dim"}
+    for target_id, name, value, target, deadline, status, behind in rows:
+        table.add_row(
+            target_id,
+            name,
+            "" if value is None else f"{value:.1%}" if value <= 1 else f"{value:g}",
+            "" if target is None else f"{float(target):.1%}" if target <= 1 else f"{float(target):g}",
+            deadline or "every period",
+            f"[{colors.get(status, 'white')}]{status}[/]",
+            str(behind),
+        )
+    console.print(table)
+    console.print(f"published marts: {published}")
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="submission files or folders")],
+    output_format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Pre-check submissions as the warehouse would, without touching any warehouse."""
+    from ingest.precheck import check_paths
+
+    if output_format not in ("text", "json"):
+        err.print("--format must be text or json")
+        raise typer.Exit(2)
+    reports = check_paths(paths)
+    if output_format == "json":
+        console.print_json(json.dumps([r.as_dict() for r in reports], ensure_ascii=False))
+    else:
+        for report in reports:
+            report.print(console)
+    raise typer.Exit(0 if all(r.accepted for r in reports) else 1)
+
+
+@app.command()
+def dev(
+    home: HomeOption = Path("data"),
+    landing: LandingOption = None,
+    port: Annotated[int, typer.Option("--port")] = 3000,
+    demo: Annotated[bool, typer.Option("--demo")] = False,
+) -> None:
+    """The Dagster UI and daemon on 127.0.0.1 with this project loaded."""
+    from ingest.environment import configure, prepare_dbt
+
+    configure(home, landing or home / "landing", demo=demo)
+    prepare_dbt()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(
+        str(dagster),
+        [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,81 @@
+"""The process environment a run needs: data home, Dagster home, dbt manifest, no telemetry.
+
+Decided when a command starts (never at import) and handed on through environment variables,
+so the in-process run, `dagster dev` and the dbt subprocess all see the same paths.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ingest.reference import project_root
+
+QUIET_TELEMETRY = {
+    "DAGSTER_DISABLE_TELEMETRY": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "DO_NOT_TRACK": "1",
+}
+
+
+def configure(home: Path, landing: Path, demo: bool = False) -> dict[str, str]:
+    """Set the variables for a run with data in `home`; return what was set."""
+    home = home.resolve()
+    dagster_home = Path(os.environ.get("DAGSTER_HOME") or home / "dagster").resolve()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(project_root() / "dagster.yaml", dagster_home / "dagster.yaml")
+    values = {
+        **QUIET_TELEMETRY,
+        "QIANGJI_HOME": str(home),
+        "QIANGJI_LANDING": str(landing.resolve()),
+        "QIANGJI_WAREHOUSE": str(home / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(dagster_home),
+    }
+    if demo:
+        values["QIANGJI_DEMO"] = "1"
+    os.environ.update(values)
+    return values
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def manifest_is_stale(project_dir: Path) -> bool:
+    manifest = project_dir / "target" / "manifest.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [project_dir / "dbt_project.yml", project_dir / "profiles.yml"]
+    for folder in ("models", "seeds", "macros", "tests"):
+        sources += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources if p.exists())
+
+
+def prepare_dbt(force: bool = False) -> Path:
+    """Parse the dbt project into target/manifest.json when it changed (build/dev time, not import)."""
+    project_dir = project_root() / "dbt_project"
+    manifest = project_dir / "target" / "manifest.json"
+    if force or manifest_is_stale(project_dir):
+        env = {**os.environ, **QUIET_TELEMETRY}
+        env.setdefault("QIANGJI_WAREHOUSE", str(project_root() / "data" / "warehouse.duckdb"))
+        subprocess.run(
+            [
+                dbt_executable(),
+                "parse",
+                "--project-dir",
+                str(project_dir),
+                "--profiles-dir",
+                str(project_dir),
+                "--quiet",
+            ],
+            check=True,
+            env=env,
+            cwd=project_dir,
+        )
+        manifest.touch()
+    return manifest

@@ -1,0 +1,131 @@
+"""National IDs (GB 11643-1999): checksum, 15→18 conversion, masking and the keyed pseudonym.
+
+The pseudonym is HMAC-SHA256 over the normalized 18-character ID with a secret key that comes
+from the environment. It is computed before any row reaches DuckDB; the warehouse only ever
+sees `person_key`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import polars as pl
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARS = "10X98765432"
+
+KEY_ENV = "QIANGJI_PSEUDONYM_KEY"
+KEY_FILE_ENV = "QIANGJI_PSEUDONYM_KEY_FILE"
+
+
+def check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK_CHARS[total % 11]
+
+
+def is_valid_id(national_id: str) -> bool:
+    return (
+        len(national_id) == 18
+        and national_id[:17].isdigit()
+        and check_char(national_id[:17]) == national_id[17]
+    )
+
+
+def upgrade_15(national_id: str) -> str:
+    """A first-generation 15-digit number as its 18-character form (19 before the year)."""
+    first17 = national_id[:6] + "19" + national_id[6:]
+    return first17 + check_char(first17)
+
+
+def mask_id(national_id: str | None) -> str | None:
+    """`120104********1234`: the area code and the last four kept, as the spec shows."""
+    if national_id is None:
+        return None
+    if len(national_id) <= 10:
+        return "*" * len(national_id)
+    return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
+
+
+def mask_id_expr(column: str) -> pl.Expr:
+    """`mask_id` as a polars expression, for whole columns."""
+    col = pl.col(column)
+    n = col.str.len_chars()
+    return (
+        pl.when(n > 10)
+        .then(col.str.slice(0, 6) + pl.lit("*").repeat_by(n - 10).list.join("") + col.str.slice(-4))
+        .otherwise(pl.lit("*").repeat_by(n).list.join(""))
+    )
+
+
+class MissingKeyError(RuntimeError):
+    pass
+
+
+def load_key(demo_key_file: Path | None = None) -> bytes:
+    """The pseudonymization key: $QIANGJI_PSEUDONYM_KEY, or the file $QIANGJI_PSEUDONYM_KEY_FILE names.
+
+    With neither set, `demo_key_file` (the demo's local key) is used, created with mode 0600 when
+    missing. Without a demo file, refuse: a production run must never invent its own key.
+    """
+    value = os.environ.get(KEY_ENV)
+    if value:
+        return value.encode()
+    key_file = os.environ.get(KEY_FILE_ENV)
+    path = Path(key_file) if key_file else demo_key_file
+    if path is None:
+        raise MissingKeyError(
+            f"no pseudonymization key: set {KEY_ENV} or {KEY_FILE_ENV} "
+            "(the demo, `qiangji run --demo`, writes a local key file)"
+        )
+    if not path.exists():
+        if key_file:
+            raise MissingKeyError(f"{KEY_FILE_ENV} names {path}, which does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def pseudonymize(ids: pl.Series, key: bytes) -> pl.Series:
+    """HMAC-SHA256 (hex) of every ID; computed once per distinct ID."""
+    inner = hmac.new(key, digestmod=hashlib.sha256)
+    uniques = ids.drop_nulls().unique()
+
+    def one(value: str) -> str:
+        h = inner.copy()
+        h.update(value.encode())
+        return h.hexdigest()
+
+    mapping = pl.DataFrame(
+        {"_id": uniques, "_key": [one(v) for v in uniques.to_list()]},
+        schema={"_id": pl.String, "_key": pl.String},
+    )
+    frame = pl.DataFrame({"_id": ids})
+    return frame.join(mapping, on="_id", how="left", maintain_order="left")["_key"].alias(ids.name)
+
+
+def check_char_expr(first17: pl.Expr) -> pl.Expr:
+    """`check_char` over a column of 17-digit strings (null where not 17 digits)."""
+    total = pl.sum_horizontal(
+        first17.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)
+    )
+    return total.mod(11).replace_strict(dict(enumerate(_CHECK_CHARS)), return_dtype=pl.String)
+
+
+def is_valid_id_expr(ids: pl.Expr) -> pl.Expr:
+    """`is_valid_id` over a column."""
+    return ids.str.contains(r"^\d{17}[\dX]$").fill_null(False) & (
+        check_char_expr(ids.str.slice(0, 17)) == ids.str.slice(17, 1)
+    ).fill_null(False)
+
+
+def upgrade_15_expr(ids: pl.Expr) -> pl.Expr:
+    """15-digit first-generation numbers as 18 characters; other values unchanged."""
+    first17 = ids.str.slice(0, 6) + pl.lit("19") + ids.str.slice(6)
+    return pl.when(ids.str.contains(r"^\d{15}$")).then(first17 + check_char_expr(first17)).otherwise(ids)

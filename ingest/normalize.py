@@ -1,0 +1,121 @@
+"""Turn a sheet of text cells into typed columns, recording every cell that cannot be read.
+
+Everything is a polars expression over whole columns: no per-row Python. A cell that has a value
+but cannot be typed becomes null in the typed frame and a problem row (sheet, row, column, value,
+rule) in the problem frame; the validator then skips required-checks on those cells, so one bad
+cell gives one message.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ingest.errors import PROBLEM_SCHEMA, empty_problems
+from ingest.identity import mask_id_expr, upgrade_15_expr
+from ingest.read import ROW, RawSheet
+from ingest.reference import code_synonyms
+from ingest.settings import IngestSettings
+from ingest.spec import Column
+
+_TRUE = ["是", "Y", "YES", "1", "TRUE", "T"]
+_FALSE = ["否", "N", "NO", "0", "FALSE", "F"]
+_PARSE_RULE = {
+    "date": "date_format",
+    "int": "integer_format",
+    "number": "number_format",
+    "bool": "boolean_format",
+}
+_EXCEL_EPOCH = pl.date(1899, 12, 30)
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """NFKC and trimmed; the empty string is missing."""
+    s = expr.str.normalize("NFKC").str.strip_chars()
+    return pl.when(s.str.len_chars() > 0).then(s)
+
+
+def parse_date(text: pl.Expr) -> pl.Expr:
+    """Excel date cells and serials, 2007-03-05, 2007/3/5, 2007.3.5, 20070305, 2007年3月5日."""
+    s = (
+        text.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+        .str.replace_all(r"[年月/.]", "-")
+        .str.replace(r"日$", "")
+    )
+    s = (
+        pl.when(s.str.contains(r"^\d{8}$"))
+        .then(s.str.slice(0, 4) + "-" + s.str.slice(4, 2) + "-" + s.str.slice(6, 2))
+        .otherwise(s)
+    )
+    serial = s.str.contains(r"^\d{2,5}$")
+    from_serial = _EXCEL_EPOCH + pl.duration(days=s.cast(pl.Int64, strict=False))
+    from_text = s.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return pl.when(serial).then(from_serial).when(s.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(from_text)
+
+
+def parse_number(text: pl.Expr) -> pl.Expr:
+    """Numbers, also written as text with thousands separators."""
+    return text.str.replace_all(r"[,，]", "").cast(pl.Float64, strict=False)
+
+
+def parse_int(text: pl.Expr) -> pl.Expr:
+    f = parse_number(text)
+    return pl.when(f == f.round(0)).then(f).cast(pl.Int64, strict=False)
+
+
+def parse_bool(text: pl.Expr) -> pl.Expr:
+    u = text.str.to_uppercase()
+    return pl.when(u.is_in(_TRUE)).then(True).when(u.is_in(_FALSE)).then(False).otherwise(None)
+
+
+def typed_value(column: Column, text: pl.Expr) -> pl.Expr:
+    match column.dtype:
+        case "date":
+            return parse_date(text)
+        case "int":
+            return parse_int(text)
+        case "number":
+            return parse_number(text)
+        case "bool":
+            return parse_bool(text)
+        case "national_id":
+            return upgrade_15_expr(text.str.to_uppercase())
+        case "code":
+            synonyms = code_synonyms(column.code_list or "")
+            return text.replace(synonyms) if synonyms else text
+        case _:
+            return text
+
+
+def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(typed frame with _row, problem frame) for one sheet."""
+    columns = [c for c in raw.sheet.columns if c.stored]
+    cleaned = raw.frame.select(ROW, *[clean_text(pl.col(c.name)).alias(c.name) for c in columns])
+    typed = cleaned.select(ROW, *[typed_value(c, pl.col(c.name)).alias(c.name) for c in columns])
+
+    problem_parts = []
+    for c in columns:
+        bad = cleaned[c.name].str.len_chars() > settings.max_cell_chars
+        rule = _PARSE_RULE.get(c.dtype)
+        if rule is None and not bad.any():
+            continue
+        value = mask_id_expr(c.name) if c.dtype == "national_id" else pl.col(c.name).str.slice(0, 200)
+        failed = pl.col("_typed").is_null() & pl.col(c.name).is_not_null() if rule else pl.lit(False)
+        part = (
+            cleaned.select(ROW, c.name)
+            .with_columns(_typed=typed[c.name], _long=bad)
+            .filter(failed | pl.col("_long"))
+            .select(
+                pl.lit(raw.sheet.name).alias("sheet"),
+                pl.col(ROW).alias("row"),
+                pl.lit(c.header).alias("column"),
+                value.alias("value"),
+                pl.when(pl.col("_long")).then(pl.lit("text_too_long")).otherwise(pl.lit(rule)).alias("rule"),
+                pl.lit("row").alias("severity"),
+            )
+        )
+        if part.height:
+            problem_parts.append(part)
+            if part["rule"].eq("text_too_long").any():  # never keep an oversize cell
+                typed = typed.with_columns(pl.when(bad).then(None).otherwise(pl.col(c.name)).alias(c.name))
+    problems = pl.concat(problem_parts).cast(PROBLEM_SCHEMA) if problem_parts else empty_problems()
+    return typed, problems

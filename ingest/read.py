@@ -1,0 +1,340 @@
+"""Read a submission (xlsx/xls workbook, zip of CSVs, or folder of CSVs) into string frames.
+
+Every cell is read as text; typing happens in `normalize`. Each frame keeps `_row`, the row
+number a person sees in Excel (the header is row 1), so every problem can point at its cell.
+Names of people are dropped here and never leave this module.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import stat
+import tempfile
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from ingest.errors import Problem, StructuralError
+from ingest.reference import Period, reporting_units
+from ingest.settings import IngestSettings
+from ingest.spec import COVER, DATA_SHEETS, FILE_NAME_PATTERN, HEADER_ALIASES, SHEETS, Sheet
+
+Container = Literal["xlsx", "xls", "zip", "folder"]
+ROW = "_row"
+
+
+@dataclass(frozen=True)
+class SubmissionName:
+    file_name: str
+    district_code: str
+    period: Period
+    version: int
+    container: Container
+
+    @property
+    def key(self) -> str:
+        return f"{self.district_code}_{self.period}_v{self.version}"
+
+
+def parse_submission_name(file_name: str, is_dir: bool = False) -> SubmissionName:
+    """Check an untrusted file name against the spec's pattern and the reporting units."""
+
+    def fail(rule: str) -> StructuralError:
+        return StructuralError(Problem(file=file_name, rule=rule, severity="structural"))
+
+    m = FILE_NAME_PATTERN.match(file_name)
+    if not m or bool(m.group("ext")) == is_dir:
+        raise fail("file_name")
+    district = m.group("district").upper()
+    period = Period(int(m.group("year")), int(m.group("half")))
+    unit = reporting_units().get(district)
+    if unit is None or not unit.reports_in(period):
+        raise fail("unknown_district")
+    ext = (m.group("ext") or "").lower().lstrip(".")
+    container: Container = "folder" if not ext else ext  # type: ignore[assignment]
+    return SubmissionName(file_name, district, period, int(m.group("version") or 1), container)
+
+
+@dataclass
+class RawSheet:
+    sheet: Sheet
+    frame: pl.DataFrame  # canonical column names, all String, plus _row
+    source_name: str  # the sheet or CSV name as found
+
+
+@dataclass
+class RawSubmission:
+    name: SubmissionName
+    cover: dict[str, str | None]
+    sheets: dict[str, RawSheet]  # by sheet alias
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def normalize_header(text: object) -> str:
+    """NFKC, trimmed, inner spaces and a trailing * removed, then whole-header aliases."""
+    if text is None:
+        return ""
+    h = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    h = "".join(h.split()).rstrip("*")
+    return HEADER_ALIASES.get(h, h)
+
+
+def _match_sheet(name: str) -> Sheet | None:
+    n = normalize_header(name)
+    for sheet in SHEETS:
+        if n == sheet.name or n.lower() == sheet.alias:
+            return sheet
+    return None
+
+
+def read_submission(path: Path, settings: IngestSettings | None = None) -> RawSubmission:
+    """Read and shape a submission; raise StructuralError for what rejects it whole."""
+    settings = settings or IngestSettings()
+    name = parse_submission_name(path.name, is_dir=path.is_dir())
+    if not path.is_dir() and path.stat().st_size > settings.max_file_bytes:
+        raise StructuralError(Problem(path.name, "file_too_large", "structural"))
+    if name.container in ("xlsx", "xls"):
+        tables = _read_workbook(path)
+        return _shape(name, tables)
+    with _csv_folder(path, name, settings) as folder:
+        return _shape(name, _read_csv_folder(folder, path.name))
+
+
+# --- containers --------------------------------------------------------------------------------
+
+
+def _read_workbook(path: Path) -> dict[str, tuple[str, pl.DataFrame]]:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        found: dict[str, tuple[str, pl.DataFrame]] = {}
+        for sheet_name in reader.sheet_names:
+            sheet = _match_sheet(sheet_name)
+            if sheet is None:
+                continue
+            if sheet.alias in found:
+                raise StructuralError(
+                    Problem(path.name, "duplicate_sheet", "structural", sheet=sheet.name, value=sheet_name)
+                )
+            data = reader.load_sheet(sheet_name, header_row=None, dtypes="string").to_polars()
+            found[sheet.alias] = (sheet_name, data)
+        return found
+    except StructuralError:
+        raise
+    except Exception as exc:  # corrupt, encrypted or not a workbook: a message, never a trace
+        raise StructuralError(
+            Problem(path.name, "unreadable_file", "structural", value=type(exc).__name__)
+        ) from None
+
+
+@contextmanager
+def _csv_folder(path: Path, name: SubmissionName, settings: IngestSettings) -> Iterator[Path]:
+    if name.container == "folder":
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="qiangji-zip-") as tmp:
+        yield _extract_zip(path, Path(tmp), settings)
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800:  # the zip says UTF-8
+        return info.filename
+    try:  # zipfile decoded it as cp437; Chinese Windows wrote GB18030
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _extract_zip(path: Path, into: Path, settings: IngestSettings) -> Path:
+    def unsafe(entry: str) -> StructuralError:
+        return StructuralError(Problem(path.name, "unsafe_entry", "structural", value=entry))
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise StructuralError(Problem(path.name, "unreadable_file", "structural")) from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > settings.max_zip_entries:
+            raise StructuralError(
+                Problem(path.name, "zip_limits", "structural", value=f"{len(infos)} entries")
+            )
+        if sum(i.file_size for i in infos) > settings.max_zip_expanded_bytes:
+            raise StructuralError(Problem(path.name, "zip_limits", "structural", value="expanded size"))
+        top_dirs = set()
+        files: list[tuple[zipfile.ZipInfo, str]] = []
+        for info in infos:
+            entry = _entry_name(info)
+            parts = entry.replace("\\", "/").split("/")
+            if entry.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                raise unsafe(entry)
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise unsafe(entry)
+            if info.flag_bits & 0x1:
+                raise StructuralError(Problem(path.name, "unreadable_file", "structural", value="encrypted"))
+            parts = [p for p in parts if p]
+            if info.is_dir():
+                if len(parts) > 1:
+                    raise unsafe(entry)
+                top_dirs.add(parts[0])
+                continue
+            if len(parts) > 2:
+                raise unsafe(entry)
+            if len(parts) == 2:
+                top_dirs.add(parts[0])
+            files.append((info, parts[-1]))
+        if len(top_dirs) > 1 or (top_dirs and any("/" not in i.filename.strip("/") for i, _ in files)):
+            raise unsafe(", ".join(sorted(top_dirs)))
+        budget = settings.max_zip_expanded_bytes
+        for info, leaf in files:
+            target = into / leaf
+            if target.exists():
+                raise unsafe(leaf)
+            with archive.open(info) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:  # the declared sizes lied: a zip bomb
+                        raise StructuralError(
+                            Problem(path.name, "zip_limits", "structural", value="expanded size")
+                        )
+                    dst.write(chunk)
+    return into
+
+
+def _utf8_copy(path: Path, tmp: Path) -> Path:
+    """`path` if it is UTF-8 (BOM or not), else a streaming GB18030 → UTF-8 copy in `tmp`."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return path
+    except UnicodeDecodeError:
+        pass
+    out = tmp / (path.stem + ".utf8.csv")
+    with (
+        open(path, encoding="gb18030", newline="") as src,
+        open(out, "w", encoding="utf-8", newline="") as dst,
+    ):
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return out
+
+
+def _read_csv_folder(folder: Path, file_name: str) -> dict[str, tuple[str, pl.DataFrame]]:
+    found: dict[str, tuple[str, pl.DataFrame]] = {}
+    with tempfile.TemporaryDirectory(prefix="qiangji-csv-") as tmp:
+        for csv_path in sorted(folder.iterdir()):
+            if csv_path.is_symlink() or not csv_path.is_file() or csv_path.suffix.lower() != ".csv":
+                continue
+            sheet = _match_sheet(csv_path.stem)
+            if sheet is None:
+                continue
+            if sheet.alias in found:
+                raise StructuralError(
+                    Problem(file_name, "duplicate_sheet", "structural", sheet=sheet.name, value=csv_path.name)
+                )
+            try:
+                data = pl.read_csv(
+                    _utf8_copy(csv_path, Path(tmp)), has_header=False, infer_schema=False, encoding="utf8"
+                )
+            except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as exc:
+                raise StructuralError(
+                    Problem(
+                        file_name, "unreadable_file", "structural", sheet=sheet.name, value=type(exc).__name__
+                    )
+                ) from None
+            found[sheet.alias] = (csv_path.name, data)
+    return found
+
+
+# --- shaping: headers, required columns, cover ----------------------------------------------------
+
+
+def _shape(name: SubmissionName, tables: dict[str, tuple[str, pl.DataFrame]]) -> RawSubmission:
+    file = name.file_name
+    missing = [s for s in SHEETS if s.alias not in tables]
+    if missing:
+        raise StructuralError(Problem(file, "missing_sheet", "structural", sheet=missing[0].name))
+    warnings: list[Problem] = []
+    cover = _read_cover(file, tables["cover"][1])
+    sheets: dict[str, RawSheet] = {}
+    for sheet in DATA_SHEETS:
+        source, data = tables[sheet.alias]
+        frame, extra = _apply_headers(file, sheet, data)
+        warnings += [Problem(file, "extra_column", "warning", sheet=sheet.name, column=h) for h in extra]
+        if sheet.must_have_rows and frame.height == 0:
+            raise StructuralError(Problem(file, "empty_sheet", "structural", sheet=sheet.name))
+        sheets[sheet.alias] = RawSheet(sheet, frame, source)
+    return RawSubmission(name, cover, sheets, warnings)
+
+
+def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    if data.height == 0:
+        raise StructuralError(
+            Problem(
+                file,
+                "missing_column",
+                "structural",
+                sheet=sheet.name,
+                column=sheet.required_columns[0].header,
+            )
+        )
+    headers = [normalize_header(v) for v in data.row(0)]
+    by_header = {c.header: c for c in sheet.columns} | {c.name: c for c in sheet.columns}
+    selected: dict[str, str] = {}  # source column -> canonical name
+    extra: list[str] = []
+    for source, header in zip(data.columns, headers, strict=True):
+        column = by_header.get(header)
+        if column is None:
+            if header:
+                extra.append(header)
+            continue
+        if column.name in selected.values():
+            raise StructuralError(
+                Problem(file, "duplicate_column", "structural", sheet=sheet.name, column=header)
+            )
+        if column.stored:  # names and free personal text stop here
+            selected[source] = column.name
+    found = set(selected.values()) | {c.name for c in sheet.columns if not c.stored and c.header in headers}
+    for column in sheet.required_columns:
+        if column.name not in found:
+            raise StructuralError(
+                Problem(file, "missing_column", "structural", sheet=sheet.name, column=column.header)
+            )
+    frame = (
+        data.slice(1)
+        .with_row_index(ROW, offset=2)
+        .select(pl.col(ROW).cast(pl.Int64), *[pl.col(s).alias(n) for s, n in selected.items()])
+    )
+    for column in sheet.columns:  # optional columns the file left out are simply empty
+        if column.stored and column.name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column.name))
+    # rows with nothing in them (Excel keeps formatted empty rows) are not rows
+    value_columns = [c for c in frame.columns if c != ROW]
+    frame = frame.filter(pl.any_horizontal(pl.col(value_columns).str.strip_chars().str.len_chars() > 0))
+    return frame, extra
+
+
+def _read_cover(file: str, data: pl.DataFrame) -> dict[str, str | None]:
+    by_header = {c.header: c for c in COVER.columns} | {c.name: c for c in COVER.columns}
+    cover: dict[str, str | None] = {}
+    if data.width >= 2:
+        for key, value in data.select(data.columns[:2]).iter_rows():
+            column = by_header.get(normalize_header(key))
+            if column is not None and column.stored:
+                cover[column.name] = value
+    for column in COVER.required_columns:
+        if not cover.get(column.name):
+            raise StructuralError(
+                Problem(file, "missing_column", "structural", sheet=COVER.name, column=column.header)
+            )
+    return cover

@@ -1,0 +1,37 @@
+"""Ingest settings: the limits and thresholds of the submission contract, each in one place.
+
+Defaults are the spec's; each can be overridden by an environment variable so that a deployment
+changes a number without changing code. Read when a run starts, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_file_bytes: int = 200 * MIB
+    max_zip_entries: int = 100
+    max_zip_expanded_bytes: int = 2048 * MIB
+    max_cell_chars: int = 32_767
+    # More than this share of a sheet's rows with errors of their own rejects the submission.
+    quarantine_share: float = 0.05
+
+    @classmethod
+    def from_env(cls) -> IngestSettings:
+        def num(name: str, default: float, kind: type) -> float:
+            raw = os.environ.get(name)
+            return kind(raw) if raw else default
+
+        d = cls()
+        return cls(
+            max_file_bytes=int(num("QIANGJI_MAX_FILE_BYTES", d.max_file_bytes, int)),
+            max_zip_entries=int(num("QIANGJI_MAX_ZIP_ENTRIES", d.max_zip_entries, int)),
+            max_zip_expanded_bytes=int(num("QIANGJI_MAX_ZIP_EXPANDED_BYTES", d.max_zip_expanded_bytes, int)),
+            max_cell_chars=int(num("QIANGJI_MAX_CELL_CHARS", d.max_cell_chars, int)),
+            quarantine_share=float(num("QIANGJI_QUARANTINE_SHARE", d.quarantine_share, float)),
+        )

@@ -1,0 +1,49 @@
+"""Shared fixtures: real files, real DuckDB, real dbt and Dagster runs in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/builders.py
+
+ROOT = Path(__file__).resolve().parents[1]
+QIANGJI = str(Path(sys.executable).with_name("qiangji"))
+TEST_KEY = "test-key-not-a-secret"
+
+# Quiet and offline for every test process.
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "QIANGJI_PSEUDONYM_KEY": TEST_KEY, **(env or {})}
+    full_env.pop("DAGSTER_HOME", None)
+    result = subprocess.run([QIANGJI, *args], capture_output=True, text=True, env=full_env, cwd=ROOT)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"qiangji {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Demo submissions for 2006H1..2010H2 at a small scale, with their ground truth."""
+    out = tmp_path_factory.mktemp("landing")
+    run_cli("generate", "--out", str(out), "--periods", "2006H1-2010H2", "--scale", "0.002", "--seed", "7")
+    return out
+
+
+@pytest.fixture(scope="session")
+def pipeline_home(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`qiangji run` once over the generated landing folder; its home folder."""
+    home = tmp_path_factory.mktemp("home")
+    result = run_cli("run", "--home", str(home), "--landing", str(generated))
+    (home / "run.log").write_text(result.stdout + result.stderr)
+    return home

@@ -206,6 +206,7 @@ def _run_model(alias: str, frame: pl.DataFrame) -> pl.DataFrame:
         value = pl.col(column).cast(pl.String)
         if dtype == "national_id":
             value = mask_id_expr(column)
+            group = group.with_columns(_numeric_cell_rule(column))
         elif dtype == "date":
             value = pl.col(column).dt.to_string("%Y-%m-%d")
         parts.append(
@@ -219,6 +220,24 @@ def _run_model(alias: str, frame: pl.DataFrame) -> pl.DataFrame:
             )
         )
     return pl.concat(parts).cast(PROBLEM_SCHEMA) if parts else empty_problems()
+
+
+def _numeric_cell_rule(column: str) -> pl.Expr:
+    """An ID that Excel stored as a number has lost its last digits, and gets its own message.
+
+    Such a cell reads back as the exact value of a double: above 2**56 every double is a multiple
+    of 16, which a real ID with a wrong check digit is only by chance. Text like 1.20104E+17 is
+    the same mistake copied out of Excel.
+    """
+    value = pl.col(column)
+    as_number = value.str.contains(r"^\d{18}$") & (value.cast(pl.Int64, strict=False) % 16 == 0)
+    scientific = value.str.contains(r"(?i)^\d(\.\d+)?E\+?\d+$")
+    return (
+        pl.when((pl.col("rule") == "id_format") & (as_number | scientific))
+        .then(pl.lit("id_numeric_cell"))
+        .otherwise(pl.col("rule"))
+        .alias("rule")
+    )
 
 
 def _dangling_covering_orgs(typed: dict[str, pl.DataFrame]) -> pl.DataFrame:

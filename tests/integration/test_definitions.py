@@ -16,7 +16,13 @@ def test_definitions_load_and_read_as_the_data_flows(tmp_path, monkeypatch):
     repo = defs.get_repository_def()
     graph = repo.asset_graph
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw/members", "stg_members", "fct_admission", "mart_target_attainment", "published_marts"} <= keys
+    assert {
+        "raw/members",
+        "stg_members",
+        "fct_admission",
+        "mart_target_attainment",
+        "published_marts",
+    } <= keys
     # raw tables feed staging; the mart feeds publish
     assert dg.AssetKey(["raw", "members"]) in graph.get(dg.AssetKey(["stg_members"])).parent_keys
     assert dg.AssetKey(["mart_target_attainment"]) in graph.get(dg.AssetKey(["published_marts"])).parent_keys

@@ -86,7 +86,9 @@ def test_no_national_id_or_name_reaches_the_warehouse(generated: Path, pipeline_
             for schema, table, column in text_columns:
                 values = {
                     v
-                    for (v,) in con.execute(f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}"').fetchall()
+                    for (v,) in con.execute(
+                        f'SELECT DISTINCT "{column}" FROM "{schema}"."{table}"'
+                    ).fetchall()
                     if v
                 }
                 assert not values & ids, f"national ID in {db.name}:{schema}.{table}.{column}"

@@ -7,7 +7,11 @@ from ingest.read import normalize_header
 
 
 def _apply(expr_fn, values):
-    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(expr_fn(pl.col("v")).alias("v"))["v"].to_list()
+    return (
+        pl.DataFrame({"v": values}, schema={"v": pl.String})
+        .select(expr_fn(pl.col("v")).alias("v"))["v"]
+        .to_list()
+    )
 
 
 def test_every_date_spelling_of_the_spec():

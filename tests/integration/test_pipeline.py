@@ -22,7 +22,8 @@ def _truth(landing: Path) -> dict[tuple[str, str, str], tuple[int, int]]:
 def _marts(home: Path) -> dict[tuple[str, str, str], tuple[int | None, int | None, str]]:
     with duckdb.connect(str(home / "published" / "marts.duckdb"), read_only=True) as con:
         rows = con.execute(
-            "SELECT target_id, district_code, period, numerator, denominator, status FROM mart_target_attainment"
+            "SELECT target_id, district_code, period, numerator, denominator, status"
+            " FROM mart_target_attainment"
         ).fetchall()
     return {(t, d, p): (n, den, s) for t, d, p, n, den, s in rows}
 
@@ -48,7 +49,8 @@ def test_every_reporting_unit_and_period_has_a_row(pipeline_home: Path):
     with duckdb.connect(str(pipeline_home / "published" / "marts.duckdb"), read_only=True) as con:
         counts = dict(
             con.execute(
-                "SELECT target_id, count(*) FROM mart_target_attainment WHERE target_id IN (?, ?, ?) GROUP BY 1",
+                "SELECT target_id, count(*) FROM mart_target_attainment"
+                " WHERE target_id IN (?, ?, ?) GROUP BY 1",
                 SKELETON_TARGETS,
             ).fetchall()
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -28,7 +27,8 @@ def _ingest(home: Path, *paths: Path):
 def _log(home: Path) -> list[tuple]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return con.execute(
-            "SELECT file_name, version, status, reason_rule FROM raw.submissions ORDER BY received_at, file_name"
+            "SELECT file_name, version, status, reason_rule FROM raw.submissions"
+            " ORDER BY received_at, file_name"
         ).fetchall()
 
 

@@ -61,7 +61,8 @@ RULES: dict[str, tuple[str, str]] = {
     "id_format": ("公民身份号码格式或校验位错误", "national ID malformed or its check digit is wrong"),
     "id_numeric_cell": (
         "公民身份号码被存为数字，末尾几位已丢失：请将该列设为文本格式后重填",
-        "national ID stored as a number, which lost its last digits: format the column as text and re-enter it",
+        "national ID stored as a number, which lost its last digits:"
+        " format the column as text and re-enter it",
     ),
     "id_gender": ("性别与公民身份号码不符", "gender does not agree with the national ID"),
     "id_birth_date": ("出生日期与公民身份号码不符", "birth date does not agree with the national ID"),

@@ -92,30 +92,46 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
     cleaned = raw.frame.select(ROW, *[clean_text(pl.col(c.name)).alias(c.name) for c in columns])
     typed = cleaned.select(ROW, *[typed_value(c, pl.col(c.name)).alias(c.name) for c in columns])
 
+    # One pass over the sheet: which cells are too long, which could not be typed. Most sheets
+    # have no such cell, and then nothing more is done.
+    long_cells = cleaned.select(
+        (pl.col(c.name).str.len_chars() > settings.max_cell_chars).fill_null(False).alias(c.name)
+        for c in columns
+    )
+    unreadable = pl.DataFrame(
+        {
+            c.name: typed[c.name].is_null() & cleaned[c.name].is_not_null()
+            for c in columns
+            if c.dtype in _PARSE_RULE
+        }
+    )
+    long_any = long_cells.select(pl.all().any()).row(0, named=True)
+    unreadable_any = unreadable.select(pl.all().any()).row(0, named=True) if unreadable.width else {}
     problem_parts = []
     for c in columns:
-        bad = cleaned[c.name].str.len_chars() > settings.max_cell_chars
-        rule = _PARSE_RULE.get(c.dtype)
-        if rule is None and not bad.any():
+        has_long, has_unreadable = long_any[c.name], unreadable_any.get(c.name, False)
+        if not (has_long or has_unreadable):
             continue
+        bad = long_cells[c.name]
+        failed = unreadable[c.name] if has_unreadable else pl.Series([False] * cleaned.height)
         value = mask_id_expr(c.name) if c.dtype == "national_id" else pl.col(c.name).str.slice(0, 200)
-        failed = pl.col("_typed").is_null() & pl.col(c.name).is_not_null() if rule else pl.lit(False)
-        part = (
+        problem_parts.append(
             cleaned.select(ROW, c.name)
-            .with_columns(_typed=typed[c.name], _long=bad)
-            .filter(failed | pl.col("_long"))
+            .with_columns(_failed=failed, _long=bad)
+            .filter(pl.col("_failed") | pl.col("_long"))
             .select(
                 pl.lit(raw.sheet.name).alias("sheet"),
                 pl.col(ROW).alias("row"),
                 pl.lit(c.header).alias("column"),
                 value.alias("value"),
-                pl.when(pl.col("_long")).then(pl.lit("text_too_long")).otherwise(pl.lit(rule)).alias("rule"),
+                pl.when(pl.col("_long"))
+                .then(pl.lit("text_too_long"))
+                .otherwise(pl.lit(_PARSE_RULE.get(c.dtype)))
+                .alias("rule"),
                 pl.lit("row").alias("severity"),
             )
         )
-        if part.height:
-            problem_parts.append(part)
-            if part["rule"].eq("text_too_long").any():  # never keep an oversize cell
-                typed = typed.with_columns(pl.when(bad).then(None).otherwise(pl.col(c.name)).alias(c.name))
+        if has_long:  # never keep an oversize cell
+            typed = typed.with_columns(pl.when(bad).then(None).otherwise(pl.col(c.name)).alias(c.name))
     problems = pl.concat(problem_parts).cast(PROBLEM_SCHEMA) if problem_parts else empty_problems()
     return typed, problems

@@ -25,6 +25,10 @@ ENTERPRISES = ["国有独资企业", "国有控股企业", "非公有制企业"]
 TWO_NEW = ["非公有制企业", "社会组织"]
 
 
+# model -> rule name -> expression (True = the row is fine), for evaluating every rule in one pass
+ROW_RULES: dict[type, dict[str, Callable[[], pl.Expr]]] = {}
+
+
 class row_rule:
     """A named dataframe-level check built from a polars expression (True = the row is fine)."""
 
@@ -33,6 +37,7 @@ class row_rule:
 
     def __set_name__(self, owner: type, name: str) -> None:
         expr = self.expr
+        ROW_RULES.setdefault(owner, {})[name] = expr
 
         def check(cls: type, data: pa.PolarsData) -> pl.LazyFrame:
             return data.lazyframe.select(expr().fill_null(True))
@@ -152,7 +157,10 @@ class MemberModel(SheetModel):
     id_gender__gender = row_rule(
         lambda: (
             ~is_valid_id_expr(pl.col("national_id"))
-            | ((pl.col("national_id").str.slice(16, 1).cast(pl.Int64) % 2 == 1) == (pl.col("gender") == "男"))
+            | (
+                (pl.col("national_id").str.slice(16, 1).cast(pl.Int64, strict=False) % 2 == 1)
+                == (pl.col("gender") == "男")
+            )
         )
     )
     id_birth_date__birth_date = row_rule(

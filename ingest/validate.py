@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 import pandera.polars as pa
 import polars as pl
+from pandera.config import ValidationDepth, config_context
 
 from ingest.errors import PROBLEM_SCHEMA, Problem, StructuralError, empty_problems, problem_frame
 from ingest.identity import mask_id_expr
 from ingest.normalize import clean_text, normalize_sheet, parse_date
 from ingest.read import ROW, RawSubmission
 from ingest.reference import reporting_units
-from ingest.schemas import MODELS
+from ingest.schemas import MODELS, ROW_RULES
 from ingest.settings import IngestSettings
 from ingest.spec import COVER, DATA_SHEETS, UNITS
 
@@ -168,10 +169,27 @@ def _with_context(
     }
 
 
+def _all_rows_pass(model: type, frame: pl.DataFrame) -> bool:
+    """Every rule of the model and every required column, evaluated in one pass over the sheet.
+
+    Most sheets are clean: then pandera checks only the schema (columns, types), and its
+    row-by-row failure report — a query per rule — is only built for sheets where something failed.
+    """
+    required = [name for name, column in model.to_schema().columns.items() if not column.nullable]
+    checks = [expr().fill_null(True).all().alias(name) for name, expr in ROW_RULES[model].items()]
+    checks += [pl.col(name).is_not_null().all().alias(f"required__{name}") for name in required]
+    return all(frame.select(checks).row(0))
+
+
 def _run_model(alias: str, frame: pl.DataFrame) -> pl.DataFrame:
     sheet = next(s for s in DATA_SHEETS if s.alias == alias)
+    model = MODELS[alias]
     try:
-        MODELS[alias].validate(frame, lazy=True)
+        if _all_rows_pass(model, frame):
+            with config_context(validation_depth=ValidationDepth.SCHEMA_ONLY):
+                model.validate(frame, lazy=True)
+            return empty_problems()
+        model.validate(frame, lazy=True)
         return empty_problems()
     except pa.errors.SchemaErrors as exc:
         failures = exc.failure_cases

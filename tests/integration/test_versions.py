@@ -75,7 +75,7 @@ def test_a_version_lower_than_the_accepted_one_changes_nothing(home):
 
 
 def test_the_same_version_with_other_bytes_is_rejected(home):
-    first = _variant(home, "120104_2007H1.xlsx", "否")
+    first = _variant(home, "120104_2007H1.xlsx", "是")  # minimal_sheets() has 否 there
     _ingest(home, first)
     other = write_xlsx(home / "120104_2007H1.xlsx", {**minimal_sheets()})
     [outcome] = _ingest(home, other)

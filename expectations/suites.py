@@ -67,8 +67,10 @@ def run_suite(warehouse: Path, table: str, schema: str = "main") -> SuiteOutcome
     """Evaluate the suite of `table` inside DuckDB and return every expectation's outcome."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs, not terminal bars
     datasource = duckdb_datasource(context, "warehouse", warehouse)
     try:
         asset = datasource.add_table_asset(name=table, table_name=table, schema_name=schema)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -81,12 +82,17 @@ def run(
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("qiangji_pipeline")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+    log_dir = home.resolve() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # dbt's own output goes to stdout (the UI shows it as the step's compute log); here it goes to a
+    # file, and the terminal keeps Dagster's progress and the summary.
+    with dg.DagsterInstance.get() as instance, open(log_dir / "dbt.log", "a") as dbt_log:
+        with contextlib.redirect_stdout(dbt_log):
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            )
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
         err.print(

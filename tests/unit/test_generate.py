@@ -12,19 +12,18 @@ import pytest
 
 from ingest import identity, spec
 from ingest.generate import DEFAULT_SCALE, GenerationSummary, generate_submissions
-from ingest.generate._seeds import code_list
+from ingest.reference import code_values as code_list
 
 SCALE = 0.002
 SEED = 2006
 PERIODS = ("2009H2", "2010H1")
 READ_DTYPES = {"date": "date", "int": "int", "number": "float"}
+Generated = tuple[Path, GenerationSummary, list[tuple[int, int]]]  # out dir, summary, progress calls
 CODE_COLUMNS = {c.name: c.code_list for s in spec.SHEETS for c in s.columns if c.code_list}
 
 
 @pytest.fixture(scope="module")
-def generated(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, GenerationSummary, list[tuple[int, int]]]:
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     out = tmp_path_factory.mktemp("generated")
     calls: list[tuple[int, int]] = []
     summary = generate_submissions(
@@ -146,7 +145,7 @@ def _check_submission(path: Path) -> dict[str, pl.DataFrame]:
     return s
 
 
-def test_file_names_and_progress(generated: tuple[Path, GenerationSummary, list[tuple[int, int]]]) -> None:
+def test_file_names_and_progress(generated: Generated) -> None:
     out, summary, calls = generated
     expected = {f"{code}_{p}.xlsx" for p in PERIODS for code in _reporting_units(p)}
     assert {p.name for p in summary.files} == expected == {p.name for p in out.glob("*.xlsx")}
@@ -157,23 +156,56 @@ def test_file_names_and_progress(generated: tuple[Path, GenerationSummary, list[
     assert 0 < DEFAULT_SCALE < 0.05
 
 
-def test_every_file_keeps_the_format(
-    generated: tuple[Path, GenerationSummary, list[tuple[int, int]]],
-) -> None:
+def _figures(sheets: dict[str, pl.DataFrame]) -> dict[str, tuple[int, int]]:
+    """The three targets of one file, recomputed here from what was written (targets.md)."""
+    units, acts = sheets["units"], sheets["activities"]
+    villages = units.filter(pl.col("unit_type") == "行政村")
+    committee = units.filter(pl.col("unit_type").is_in(["区县党委", "系统党委"]))["covering_org_code"].item()
+    meetings = acts.filter(
+        (pl.col("activity_type") == "党委会")
+        & (pl.col("org_code") == committee)
+        & pl.col("topic").str.contains("强基创先").fill_null(False)
+    )
+    admitted = sheets["admissions"].join(sheets["members"], on="national_id")
+    return {
+        "village_venue": ((villages["has_venue"] == "是").sum(), villages.height),
+        "halfyear_committee_meeting": (int(meetings.height > 0), 1),
+        "dev_female": ((admitted["gender"] == "女").sum(), admitted.height),
+    }
+
+
+def test_every_file_keeps_the_format_and_the_ground_truth_agrees(generated: Generated) -> None:
     _, summary, _ = generated
     members = 0
     ids_by_period: dict[str, list[str]] = {}
+    figures: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
     for path in summary.files:
+        district, period = path.stem.split("_")
         sheets = _check_submission(path)
         members += sheets["members"].height
-        ids_by_period.setdefault(path.stem.split("_")[1], []).extend(sheets["members"]["national_id"])
+        ids_by_period.setdefault(period, []).extend(sheets["members"]["national_id"])
+        figures[(district, period)] = _figures(sheets)
     assert members == summary.members
     for ids in ids_by_period.values():  # no cross-district duplicates
         assert len(ids) == len(set(ids))
 
+    expected: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for target in ("village_venue", "halfyear_committee_meeting", "dev_female"):
+        running: dict[str, tuple[int, int]] = {}  # dev_female adds up from the first period
+        for period in PERIODS:
+            rows = {d: f[target] for (d, p), f in figures.items() if p == period}
+            rows["120000"] = (sum(n for n, _ in rows.values()), sum(d for _, d in rows.values()))
+            for district, (num, den) in rows.items():
+                if target == "dev_female":
+                    before = running.get(district, (0, 0))
+                    num, den = running[district] = (before[0] + num, before[1] + den)
+                expected[(target, district, period)] = (num, den)
+    truth = pl.read_csv(summary.ground_truth_path, schema_overrides={"district_code": pl.String})
+    assert {(t, d, p): (n, m) for t, d, p, n, m in truth.iter_rows()} == expected
+
 
 def test_entities_persist_and_pass_to_the_successor(
-    generated: tuple[Path, GenerationSummary, list[tuple[int, int]]],
+    generated: Generated,
 ) -> None:
     out, _, _ = generated
     before, after = _read(out / "120104_2009H2.xlsx")[1], _read(out / "120104_2010H1.xlsx")[1]
@@ -194,8 +226,8 @@ def test_entities_persist_and_pass_to_the_successor(
     assert (roots["org_type"] == "党工委").sum() >= 3
 
 
-def test_ground_truth_rows(generated: tuple[Path, GenerationSummary, list[tuple[int, int]]]) -> None:
-    out, summary, _ = generated
+def test_ground_truth_rows(generated: Generated) -> None:
+    _, summary, _ = generated
     truth = pl.read_csv(summary.ground_truth_path, schema_overrides={"district_code": pl.String})
     assert truth.columns == ["target_id", "district_code", "period", "numerator", "denominator"]
     targets = {"village_venue", "dev_female", "halfyear_committee_meeting"}
@@ -210,34 +242,13 @@ def test_ground_truth_rows(generated: tuple[Path, GenerationSummary, list[tuple[
                 assert city["numerator"].item() == units["numerator"].sum()
                 assert city["denominator"].item() == units["denominator"].sum()
     assert (truth["numerator"] <= truth["denominator"]).all()
-    # the figures agree with the files (computed here from what was written)
-    sheets = _read(out / "120225_2010H1.xlsx")[1]
-    villages = sheets["units"].filter(pl.col("unit_type") == "行政村")
-    row = truth.filter(
-        (pl.col("target_id") == "village_venue")
-        & (pl.col("district_code") == "120225")
-        & (pl.col("period") == "2010H1")
-    )
-    assert row.select("numerator", "denominator").row(0) == (
-        (villages["has_venue"] == "是").sum(),
-        villages.height,
-    )
     meeting = truth.filter(
-        (pl.col("target_id") == "halfyear_committee_meeting") & (pl.col("period") == "2010H1")
+        (pl.col("target_id") == "halfyear_committee_meeting") & (pl.col("period") == PERIODS[1])
     )
     assert meeting["denominator"].to_list() == [1] * (meeting.height - 1) + [meeting.height - 1]
-    female = truth.filter((pl.col("target_id") == "dev_female") & (pl.col("district_code") == "120116"))
-    merged = _read(out / "120116_2010H1.xlsx")[1]
-    joined = merged["admissions"].join(merged["members"], on="national_id")
-    assert female.select("numerator", "denominator").row(0) == (
-        (joined["gender"] == "女").sum(),
-        joined.height,
-    )
 
 
-def test_deterministic(
-    generated: tuple[Path, GenerationSummary, list[tuple[int, int]]], tmp_path: Path
-) -> None:
+def test_deterministic(generated: Generated, tmp_path: Path) -> None:
     out, _, _ = generated
     # the same seed gives the same bytes, and a period does not depend on the periods after it
     again = generate_submissions(tmp_path / "again", PERIODS[0], PERIODS[0], scale=SCALE, seed=SEED)

@@ -16,7 +16,7 @@ from ingest.reference import code_values as code_list
 
 SCALE = 0.002
 SEED = 2006
-PERIODS = ("2009H2", "2010H1")
+PERIODS = ("2009H2", "2010H1", "2010H2")  # a year without its H1, then a full year
 READ_DTYPES = {"date": "date", "int": "int", "number": "float"}
 Generated = tuple[Path, GenerationSummary, list[tuple[int, int]]]  # out dir, summary, progress calls
 CODE_COLUMNS = {c.name: c.code_list for s in spec.SHEETS for c in s.columns if c.code_list}
@@ -27,7 +27,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     out = tmp_path_factory.mktemp("generated")
     calls: list[tuple[int, int]] = []
     summary = generate_submissions(
-        out, PERIODS[0], PERIODS[1], scale=SCALE, seed=SEED, progress=lambda d, n: calls.append((d, n))
+        out, PERIODS[0], PERIODS[-1], scale=SCALE, seed=SEED, progress=lambda d, n: calls.append((d, n))
     )
     return out, summary, calls
 
@@ -156,29 +156,187 @@ def test_file_names_and_progress(generated: Generated) -> None:
     assert 0 < DEFAULT_SCALE < 0.05
 
 
-def _figures(sheets: dict[str, pl.DataFrame]) -> dict[str, tuple[int, int]]:
-    """The three targets of one file, recomputed here from what was written (targets.md)."""
-    units, acts = sheets["units"], sheets["activities"]
-    villages = units.filter(pl.col("unit_type") == "行政村")
-    committee = units.filter(pl.col("unit_type").is_in(["区县党委", "系统党委"]))["covering_org_code"].item()
-    meetings = acts.filter(
+YEARLY_SNAPSHOT = {"soe_cross_appoint"}
+YEARLY_EVENTS = {
+    "univ_evaluation", "hospital_evaluation", "rural_training_township", "rural_training_village",
+    "dev_process", "dev_ballot", "annual_inspection",
+}  # fmt: skip
+CUMULATIVE = {"dev_under35", "dev_hs_plus", "dev_female"}
+TARGETS = {
+    "soe_four_good", "soe_cross_appoint", "soe_distressed_org", "township_five_good", "village_five_good",
+    "village_venue", "community_committee", "new_compound_org", "community_demo_sites",
+    "twonew_org_coverage", "twonew_joint_coverage", "twonew_instructor", "npe30_member", "npe50_org",
+    "univ_evaluation", "hospital_evaluation", "rural_training_township", "rural_training_village",
+    "floating_managed", "dev_under35", "dev_hs_plus", "dev_female", "dev_process", "dev_ballot",
+    "halfyear_committee_meeting", "annual_inspection",
+}  # fmt: skip
+
+
+def _completed_years(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _plus_a_year(d: dt.date) -> dt.date:
+    return d.replace(year=d.year + 1, day=28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year + 1)
+
+
+def _figures(sheets: dict[str, pl.DataFrame]) -> dict[str, object]:
+    """One file's share of every target, recomputed here row by row from what was written (targets.md).
+
+    Period targets get (numerator, denominator); the yearly ones that join both halves get the
+    pieces to join: a set of evaluated organizations, the cadres and training days by national ID.
+    """
+    org_type = dict(sheets["organizations"].select("org_code", "org_type").iter_rows())
+    counts: dict[str, list[int]] = {target: [0, 0] for target in TARGETS}
+
+    def count(target: str, in_denominator: bool, in_numerator: bool) -> None:
+        pair = counts.setdefault(target, [0, 0])
+        pair[1] += in_denominator
+        pair[0] += in_denominator and in_numerator
+
+    committee, soe_sums = None, [0, 0]
+    univ, hospital = [], []
+    for u in sheets["units"].iter_rows(named=True):
+        kind, cover = u["unit_type"], org_type.get(u["covering_org_code"])
+        covered = cover in ("党委", "党工委", "党总支", "党支部", "联合党支部")
+        members, employees = u["member_count"], u["employee_count"]
+        soe, two_new, npe = (
+            kind in ("国有独资企业", "国有控股企业"),
+            kind in ("非公有制企业", "社会组织"),
+            kind == "非公有制企业",
+        )
+        if kind in ("区县党委", "系统党委"):
+            committee = u["covering_org_code"]
+        count("soe_four_good", soe, u["rating"] == "四好")
+        if soe and u["board_members"] is not None and u["cross_appointed"] is not None:
+            soe_sums[0] += u["cross_appointed"]
+            soe_sums[1] += u["board_members"]
+        count(
+            "soe_distressed_org", soe and u["operating_status"] in ("停产", "关闭", "破产", "困难"), covered
+        )
+        count("township_five_good", kind == "乡镇", u["rating"] == "五个好")
+        count("village_five_good", kind == "行政村", u["rating"] == "五个好")
+        count("village_venue", kind == "行政村", u["has_venue"] == "是")
+        count("community_committee", kind == "社区", cover in ("党委", "党总支"))
+        built = u["built_date"] and _day(u["built_date"])
+        count(
+            "new_compound_org", kind == "居民小区" and bool(built) and built >= dt.date(2006, 1, 1), covered
+        )
+        count("community_demo_sites", kind == "社区", u["is_demo_site"] == "是")
+        count("twonew_org_coverage", two_new and (members or 0) >= 3, covered and cover != "联合党支部")
+        count("twonew_joint_coverage", two_new and members in (1, 2), covered)
+        count("twonew_instructor", two_new and members == 0, u["has_instructor"] == "是")
+        count("npe30_member", npe and (employees or 0) >= 30, (members or 0) >= 1)
+        count("npe50_org", npe and ((employees or 0) >= 50 or u["is_high_tech"] == "是"), covered)
+        if cover == "党委" and kind == "高等院校":
+            univ.append(u["covering_org_code"])
+        if cover == "党委" and kind == "医疗卫生机构":
+            hospital.append(u["covering_org_code"])
+
+    person = {}
+    for m in sheets["members"].iter_rows(named=True):
+        person[m["national_id"]] = m
+        count("floating_managed", m["is_floating"] == "是", m["floating_managed_by"] is not None)
+    for a in sheets["admissions"].iter_rows(named=True):
+        m = person[a["national_id"]]
+        admitted = _day(a["admission_date"])
+        count("dev_under35", True, _completed_years(_day(m["birth_date"]), admitted) <= 35)
+        count("dev_hs_plus", True, m["education"] in ("研究生", "大学本科", "大学专科", "中专", "高中"))
+        count("dev_female", True, m["gender"] == "女")
+        steps = all(a[k] == "是" for k in ("recommended", "prereviewed", "publicized"))
+        count("dev_process", True, steps and _plus_a_year(_day(a["activist_date"])) <= admitted)
+        count("dev_ballot", True, a["ballot"] == "是")
+
+    acts = sheets["activities"]
+    meeting = acts.filter(
         (pl.col("activity_type") == "党委会")
         & (pl.col("org_code") == committee)
         & pl.col("topic").str.contains("强基创先").fill_null(False)
     )
-    admitted = sheets["admissions"].join(sheets["members"], on="national_id")
-    return {
-        "village_venue": ((villages["has_venue"] == "是").sum(), villages.height),
-        "halfyear_committee_meeting": (int(meetings.height > 0), 1),
-        "dev_female": ((admitted["gender"] == "女").sum(), admitted.height),
+    count("halfyear_committee_meeting", True, meeting.height > 0)
+    inspections = acts.filter(pl.col("activity_type") == "检查评估")
+    count(
+        "annual_inspection", True, inspections["organizer"].str.contains("市委组织部").fill_null(False).any()
+    )
+    days: dict[str, float] = {}
+    for nid, d in sheets["training"].select("national_id", "days").iter_rows():
+        days[nid] = days.get(nid, 0.0) + d
+    cadres = {
+        kind: [nid for nid, m in person.items() if m["cadre_type"] == kind] for kind in ("乡镇干部", "村干部")
     }
+    evaluated = set(inspections["org_code"])
+    return {
+        **{target: tuple(pair) for target, pair in counts.items()},
+        "soe_cross_appoint": tuple(soe_sums),
+        "univ_evaluation": (univ, evaluated),
+        "hospital_evaluation": (hospital, evaluated),
+        "rural_training_township": (cadres["乡镇干部"], days),
+        "rural_training_village": (cadres["村干部"], days),
+    }
+
+
+def _yearly(target: str, h1: dict[str, object] | None, h2: dict[str, object]) -> tuple[int, int] | None:
+    if target in YEARLY_SNAPSHOT:
+        return h2[target]
+    if h1 is None:
+        return None  # the year's H1 was not generated: no value
+    if target in ("univ_evaluation", "hospital_evaluation"):
+        committees, evaluated = h2[target][0], h1[target][1] | h2[target][1]
+        return sum(c in evaluated for c in committees), len(committees)
+    if target.startswith("rural_training"):
+        cadres, days1, days2 = h2[target][0], h1[target][1], h2[target][1]
+        return sum(days1.get(c, 0) + days2.get(c, 0) >= 10 for c in cadres), len(cadres)
+    (n1, d1), (n2, d2) = h1[target], h2[target]
+    if target == "annual_inspection":
+        return max(n1, n2), 1
+    return n1 + n2, d1 + d2
+
+
+def _expected_truth(figures: dict[tuple[str, str], dict[str, object]]) -> dict[tuple, tuple]:
+    expected: dict[tuple[str, str, str], tuple[int | None, int | None]] = {}
+    for target in TARGETS:
+        running: dict[str, tuple[int, int]] = {}  # cumulative targets add up from the first period
+        for period in PERIODS:
+            if target in YEARLY_SNAPSHOT | YEARLY_EVENTS:
+                if period.endswith("H1"):
+                    continue
+                h1 = period[:4] + "H1"
+                rows = {
+                    d: _yearly(target, figures.get((d, h1)), f)
+                    for (d, p), f in figures.items()
+                    if p == period
+                }
+            else:
+                rows = {d: f[target] for (d, p), f in figures.items() if p == period}
+            values = [v for v in rows.values() if v is not None]
+            city = (sum(n for n, _ in values), sum(d for _, d in values)) if values else (None, None)
+            for district, value in rows.items():
+                if target in CUMULATIVE:
+                    before = running.get(district, (0, 0))
+                    value = running[district] = (before[0] + value[0], before[1] + value[1])
+                if target != "community_demo_sites":
+                    expected[(target, district, period)] = value or (None, None)
+            if target in CUMULATIVE:
+                before = running.get("120000", (0, 0))
+                city = running["120000"] = (before[0] + city[0], before[1] + city[1])
+            if target == "community_demo_sites":
+                city = (city[0], None)
+            expected[(target, "120000", period)] = city
+    return expected
+
+
+def _truth(summary: GenerationSummary) -> pl.DataFrame:
+    return pl.read_csv(
+        summary.ground_truth_path,
+        schema_overrides={"district_code": pl.String, "numerator": pl.Int64, "denominator": pl.Int64},
+    )
 
 
 def test_every_file_keeps_the_format_and_the_ground_truth_agrees(generated: Generated) -> None:
     _, summary, _ = generated
     members = 0
     ids_by_period: dict[str, list[str]] = {}
-    figures: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+    figures: dict[tuple[str, str], dict[str, object]] = {}
     for path in summary.files:
         district, period = path.stem.split("_")
         sheets = _check_submission(path)
@@ -188,20 +346,8 @@ def test_every_file_keeps_the_format_and_the_ground_truth_agrees(generated: Gene
     assert members == summary.members
     for ids in ids_by_period.values():  # no cross-district duplicates
         assert len(ids) == len(set(ids))
-
-    expected: dict[tuple[str, str, str], tuple[int, int]] = {}
-    for target in ("village_venue", "halfyear_committee_meeting", "dev_female"):
-        running: dict[str, tuple[int, int]] = {}  # dev_female adds up from the first period
-        for period in PERIODS:
-            rows = {d: f[target] for (d, p), f in figures.items() if p == period}
-            rows["120000"] = (sum(n for n, _ in rows.values()), sum(d for _, d in rows.values()))
-            for district, (num, den) in rows.items():
-                if target == "dev_female":
-                    before = running.get(district, (0, 0))
-                    num, den = running[district] = (before[0] + num, before[1] + den)
-                expected[(target, district, period)] = (num, den)
-    truth = pl.read_csv(summary.ground_truth_path, schema_overrides={"district_code": pl.String})
-    assert {(t, d, p): (n, m) for t, d, p, n, m in truth.iter_rows()} == expected
+    truth = {(t, d, p): (n, m) for t, d, p, n, m in _truth(summary).iter_rows()}
+    assert truth == _expected_truth(figures)
 
 
 def test_entities_persist_and_pass_to_the_successor(
@@ -228,17 +374,26 @@ def test_entities_persist_and_pass_to_the_successor(
 
 def test_ground_truth_rows(generated: Generated) -> None:
     _, summary, _ = generated
-    truth = pl.read_csv(summary.ground_truth_path, schema_overrides={"district_code": pl.String})
+    truth = _truth(summary)
     assert truth.columns == ["target_id", "district_code", "period", "numerator", "denominator"]
-    targets = {"village_venue", "dev_female", "halfyear_committee_meeting"}
-    assert set(truth["target_id"]) == targets
+    assert set(truth["target_id"]) == TARGETS
     for period in PERIODS:
-        for target in targets:
+        for target in TARGETS:
             rows = truth.filter((pl.col("period") == period) & (pl.col("target_id") == target))
+            if target in YEARLY_SNAPSHOT | YEARLY_EVENTS and period.endswith("H1"):
+                assert rows.height == 0  # yearly targets: one row a year, on H2
+                continue
+            if target == "community_demo_sites":  # a count, for the city only
+                assert rows["district_code"].to_list() == ["120000"] and rows["denominator"].is_null().all()
+                continue
             assert set(rows["district_code"]) == _reporting_units(period) | {"120000"}
             units = rows.filter(pl.col("district_code") != "120000")
             city = rows.filter(pl.col("district_code") == "120000")
-            if target != "dev_female":
+            # a year whose H1 was not generated has no value for the event-based targets
+            no_value = target in YEARLY_EVENTS and period == "2009H2"
+            assert rows["denominator"].is_null().all() == no_value
+            assert rows["denominator"].is_null().any() == no_value
+            if target not in CUMULATIVE and not no_value:
                 assert city["numerator"].item() == units["numerator"].sum()
                 assert city["denominator"].item() == units["denominator"].sum()
     assert (truth["numerator"] <= truth["denominator"]).all()
@@ -246,6 +401,9 @@ def test_ground_truth_rows(generated: Generated) -> None:
         (pl.col("target_id") == "halfyear_committee_meeting") & (pl.col("period") == PERIODS[1])
     )
     assert meeting["denominator"].to_list() == [1] * (meeting.height - 1) + [meeting.height - 1]
+    # every target has a non-empty denominator somewhere in 2010H2 (the demo data exercises it)
+    full_year = truth.filter((pl.col("period") == "2010H2") & (pl.col("district_code") == "120000"))
+    assert set(full_year.filter(pl.col("denominator") > 0)["target_id"]) == TARGETS - {"community_demo_sites"}
 
 
 def test_deterministic(generated: Generated, tmp_path: Path) -> None:

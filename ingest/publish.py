@@ -1,31 +1,85 @@
-"""Write-audit-publish's last step: a consistent copy of chosen tables, renamed into place."""
+"""Write-audit-publish's last step: what BI tools read, written aside and renamed into place.
+
+`published/marts.duckdb` (marts, dimensions, audit tables — never member-level or raw rows),
+`published/parquet/<table>.parquet` for every published table and `published/csv/<mart>.csv` for
+every mart (UTF-8 with BOM, so Chinese Excel opens it; formulas neutralized). Each file is written
+next to its target and renamed over it: atomic on one file system, so a reader holding the old
+file is never disturbed, and a failed publication leaves the last good one in place.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and WPS (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def publish_marts(warehouse: Path, target: Path, tables: list[str]) -> dict[str, int]:
-    """Copy `tables` from the warehouse's main schema into a new DuckDB file at `target`.
+@dataclass(frozen=True)
+class Publication:
+    database: Path
+    rows: dict[str, int]
+    parquet: list[Path]
+    csv: list[Path]
 
-    The copy is written next to the target and renamed over it (atomic on one file system), so
-    a reader of the previous file is never disturbed and a failed copy leaves it in place.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    partial.unlink(missing_ok=True)
-    counts: dict[str, int] = {}
+
+def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    pattern = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_PREFIXES) + "]"
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(pattern)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text_columns
+    )
+
+
+def _partial(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{os.getpid()}.partial")
+
+
+def _replace(partial: Path, target: Path) -> None:
+    os.replace(partial, target)
+
+
+def publish_marts(warehouse: Path, published_dir: Path, tables: list[str]) -> Publication:
+    """Copy `tables` (schema.table or table in main) from the warehouse into the published folder."""
+    published_dir.mkdir(parents=True, exist_ok=True)
+    (published_dir / "parquet").mkdir(exist_ok=True)
+    (published_dir / "csv").mkdir(exist_ok=True)
+    database = published_dir / "marts.duckdb"
+    partial_db = _partial(database)
+    partial_db.unlink(missing_ok=True)
+    rows: dict[str, int] = {}
+    frames: dict[str, pl.DataFrame] = {}
     try:
         with duckdb.connect(str(warehouse)) as con:
-            con.execute(f"ATTACH '{partial}' AS published")
-            for table in tables:
-                con.execute(f"CREATE TABLE published.main.{table} AS SELECT * FROM main.{table}")
-                counts[table] = con.execute(f"SELECT count(*) FROM published.main.{table}").fetchone()[0]
+            con.execute(f"ATTACH '{partial_db}' AS published")
+            for qualified in tables:
+                schema, _, table = qualified.rpartition(".")
+                source = f"{schema or 'main'}.{table}"
+                con.execute(f"CREATE TABLE published.main.{table} AS SELECT * FROM {source}")
+                frames[table] = con.sql(f"SELECT * FROM published.main.{table}").pl()
+                rows[table] = frames[table].height
             con.execute("DETACH published")
-        os.replace(partial, target)
+        parquet, csv = [], []
+        for table, frame in frames.items():
+            target = published_dir / "parquet" / f"{table}.parquet"
+            frame.write_parquet(_partial(target))
+            parquet.append(target)
+            if table.startswith("mart_"):
+                target = published_dir / "csv" / f"{table}.csv"
+                neutralize_formulas(frame).write_csv(_partial(target), include_bom=True)
+                csv.append(target)
+        # everything is written: now rename, the database last (it is what most readers open)
+        for target in [*parquet, *csv]:
+            _replace(_partial(target), target)
+        _replace(partial_db, database)
     finally:
-        partial.unlink(missing_ok=True)
-    return counts
+        for leftover in published_dir.rglob(f"*.{os.getpid()}.partial"):
+            leftover.unlink(missing_ok=True)
+    return Publication(database, rows, parquet, csv)

@@ -9,7 +9,19 @@ import dagster as dg
 from ingest.publish import publish_marts
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
 
-PUBLISHED_MODELS = ["mart_target_attainment", "dim_target", "dim_district", "dim_period"]
+# Marts and dimensions only: no member-level or raw rows leave the warehouse.
+PUBLISHED_MODELS = [
+    "mart_target_attainment",
+    "mart_target_attainment_current_districts",
+    "mart_member_development",
+    "mart_organization_coverage",
+    "mart_cadre_training",
+    "mart_submission_status",
+    "mart_cross_district_duplicates",
+    "dim_target",
+    "dim_district",
+    "dim_period",
+]
 
 
 @dg.asset(
@@ -19,14 +31,13 @@ PUBLISHED_MODELS = ["mart_target_attainment", "dim_target", "dim_district", "dim
     pool=WAREHOUSE_POOL,
 )
 def published_marts(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
-    """published/marts.duckdb: the marts and dimensions for BI tools (no member-level rows)."""
-    target = qiangji.published_path / "marts.duckdb"
-    counts = publish_marts(qiangji.warehouse_path, target, PUBLISHED_MODELS)
-    context.log.info(f"published {target}")
+    """published/: marts.duckdb, a Parquet file per table and a CSV per mart, for BI tools."""
+    publication = publish_marts(qiangji.warehouse_path, qiangji.published_path, PUBLISHED_MODELS)
+    context.log.info(f"published {publication.database}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(target)),
-            **{f"rows_{name}": dg.MetadataValue.int(n) for name, n in counts.items()},
+            "path": dg.MetadataValue.path(str(publication.database)),
+            **{f"rows_{name}": dg.MetadataValue.int(n) for name, n in publication.rows.items()},
         }
     )
 

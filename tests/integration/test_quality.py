@@ -1,0 +1,107 @@
+"""GX suites really evaluate inside DuckDB; audit rows; offline Data Docs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations import gx_duckdb
+from expectations.data_docs import render_data_docs
+from expectations.suites import SUITES, run_suites
+from ingest.audit import AUDIT_TABLE, dbt_rows, gx_rows, now, write_audit_rows
+
+
+@pytest.fixture(scope="module")
+def warehouse(pipeline_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    copy = tmp_path_factory.mktemp("quality") / "warehouse.duckdb"
+    shutil.copyfile(pipeline_home / "warehouse.duckdb", copy)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def outcomes(warehouse: Path, tmp_path_factory: pytest.TempPathFactory):
+    return run_suites(warehouse, tmp_path_factory.mktemp("gx"))
+
+
+def test_every_expectation_is_evaluated(outcomes):
+    assert {o.suite for o in outcomes} == set(SUITES)
+    for suite in outcomes:
+        assert suite.outcomes, suite.suite
+        for o in suite.outcomes:
+            assert o.error is None, (suite.suite, o.name, o.error)
+            assert o.unexpected_count is not None or o.observed is not None, (suite.suite, o.name)
+    blocking = [o for s in outcomes for o in s.blocking_failures]
+    assert not blocking, blocking  # generated data is valid: integrity holds
+
+
+def test_a_failing_expectation_names_the_file_and_row(warehouse: Path, tmp_path: Path):
+    broken = tmp_path / "broken.duckdb"
+    shutil.copyfile(warehouse, broken)
+    with duckdb.connect(str(broken)) as con:
+        con.execute("UPDATE main.fct_member_snapshot SET person_key = 'short' WHERE source_row = 2")
+    [suite] = run_suites(broken, names=["fct_member_snapshot_suite"])
+    [failed] = [o for o in suite.outcomes if not o.success]
+    assert failed.severity == "blocking" and failed.unexpected_count >= 1
+    assert {"submission_id", "source_row"} <= set(failed.sample[0])
+
+
+def test_a_broken_connection_fails_never_passes(tmp_path: Path, monkeypatch):
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(Exception):  # noqa: B017 - any error is right; a quiet pass is not
+        run_suites(empty, names=["mart_target_attainment_suite"])
+
+
+def test_without_a_persisted_connection_results_fail_rather_than_pass(warehouse: Path, monkeypatch):
+    # The known GX-on-DuckDB failure: the engine closes its connection before fetching. Without
+    # the fix every expectation must come back failed (or raise), never passed.
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+
+    monkeypatch.setattr(gx_duckdb, "_persist_duckdb_connections", lambda: None)
+    monkeypatch.setattr(
+        engine,
+        "_PERSISTED_CONNECTION_DIALECTS",
+        tuple(d for d in engine._PERSISTED_CONNECTION_DIALECTS if d != "duckdb"),
+    )
+    try:
+        [suite] = run_suites(warehouse, names=["mart_target_attainment_suite"])
+    except Exception:
+        return
+    assert not any(o.success for o in suite.outcomes)
+
+
+def test_audit_rows_and_offline_data_docs(warehouse: Path, outcomes, tmp_path: Path):
+    run_results = {
+        "results": [
+            {"unique_id": "test.qiangji.not_null_x.abc", "status": "pass", "failures": 0},
+            {
+                "unique_id": "test.qiangji.unique_y.def",
+                "status": "fail",
+                "failures": 3,
+                "message": "3 results",
+            },
+            {"unique_id": "model.qiangji.fct_x", "status": "success"},
+        ]
+    }
+    at = now()
+    with duckdb.connect(str(warehouse)) as con:
+        write_audit_rows(con, gx_rows(outcomes, "run-a", at))
+        write_audit_rows(con, dbt_rows(run_results, "run-a", at))
+        by_layer = dict(
+            con.execute(
+                f"SELECT layer, count(*) FROM {AUDIT_TABLE} WHERE run_id = 'run-a' GROUP BY 1"
+            ).fetchall()
+        )
+        failed = con.execute(
+            f"SELECT check_name, failing_count FROM {AUDIT_TABLE} WHERE run_id = 'run-a' AND layer = 'dbt'"
+            " AND NOT passed"
+        ).fetchall()
+    assert by_layer["dbt"] == 2 and by_layer["gx"] == sum(len(s.outcomes) for s in outcomes)
+    assert failed == [("unique_y", 3)]
+    index = render_data_docs(warehouse, tmp_path / "data_docs", "run-a", outcomes)
+    page = index.read_text(encoding="utf-8")
+    assert "<script" not in page and "http://" not in page and "https://" not in page  # offline
+    assert "mart_target_attainment_suite" in page and "unique_y" in page

@@ -12,7 +12,7 @@ import polars as pl
 
 from ingest.errors import PROBLEM_SCHEMA, empty_problems
 from ingest.identity import mask_id_expr, upgrade_15_expr
-from ingest.read import ROW, RawSheet
+from ingest.read import PRESENT, ROW, RawSheet
 from ingest.reference import code_synonyms
 from ingest.settings import IngestSettings
 from ingest.spec import Column
@@ -89,8 +89,11 @@ def typed_value(column: Column, text: pl.Expr) -> pl.Expr:
 def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(typed frame with _row, problem frame) for one sheet."""
     columns = [c for c in raw.sheet.columns if c.stored]
+    flags = [c for c in raw.frame.columns if c.startswith(PRESENT)]
     cleaned = raw.frame.select(ROW, *[clean_text(pl.col(c.name)).alias(c.name) for c in columns])
-    typed = cleaned.select(ROW, *[typed_value(c, pl.col(c.name)).alias(c.name) for c in columns])
+    typed = cleaned.select(
+        ROW, *[typed_value(c, pl.col(c.name)).alias(c.name) for c in columns]
+    ).with_columns(raw.frame.select(flags))
 
     # One pass over the sheet: which cells are too long, which could not be typed. Most sheets
     # have no such cell, and then nothing more is done.

@@ -28,6 +28,7 @@ from ingest.spec import COVER, DATA_SHEETS, FILE_NAME_PATTERN, HEADER_ALIASES, S
 
 Container = Literal["xlsx", "xls", "zip", "folder"]
 ROW = "_row"
+PRESENT = "_present__"  # prefix of the flag saying a never-stored required cell (a name) is filled
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,7 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
     headers = [normalize_header(v) for v in data.row(0)]
     by_header = {c.header: c for c in sheet.columns} | {c.name: c for c in sheet.columns}
     selected: dict[str, str] = {}  # source column -> canonical name
+    present: dict[str, str] = {}  # source column of a required, never-stored column -> its name
     extra: list[str] = []
     for source, header in zip(data.columns, headers, strict=True):
         column = by_header.get(header)
@@ -302,8 +304,10 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
             raise StructuralError(
                 Problem(file, "duplicate_column", "structural", sheet=sheet.name, column=header)
             )
-        if column.stored:  # names and free personal text stop here
+        if column.stored:
             selected[source] = column.name
+        elif column.required:  # a name: only whether it is there leaves this module
+            present[source] = column.name
     found = set(selected.values()) | {c.name for c in sheet.columns if not c.stored and c.header in headers}
     for column in sheet.required_columns:
         if column.name not in found:
@@ -313,14 +317,25 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
     frame = (
         data.slice(1)
         .with_row_index(ROW, offset=2)
-        .select(pl.col(ROW).cast(pl.Int64), *[pl.col(s).alias(n) for s, n in selected.items()])
+        .select(
+            pl.col(ROW).cast(pl.Int64),
+            *[pl.col(s).alias(n) for s, n in selected.items()],
+            *[
+                (pl.col(s).str.normalize("NFKC").str.strip_chars().str.len_chars() > 0)
+                .fill_null(False)
+                .alias(f"{PRESENT}{n}")
+                for s, n in present.items()
+            ],
+        )
     )
     for column in sheet.columns:  # optional columns the file left out are simply empty
         if column.stored and column.name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column.name))
     # rows with nothing in them (Excel keeps formatted empty rows) are not rows
-    value_columns = [c for c in frame.columns if c != ROW]
-    frame = frame.filter(pl.any_horizontal(pl.col(value_columns).str.strip_chars().str.len_chars() > 0))
+    value_columns = [c for c in frame.columns if c != ROW and not c.startswith(PRESENT)]
+    flags = [c for c in frame.columns if c.startswith(PRESENT)]
+    filled = [pl.col(c).str.strip_chars().str.len_chars() > 0 for c in value_columns]
+    frame = frame.filter(pl.any_horizontal(*filled, *[pl.col(f) for f in flags]))
     return frame, extra
 
 

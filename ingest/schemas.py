@@ -19,6 +19,7 @@ import polars as pl
 from pandera.typing.polars import Series
 
 from ingest.identity import is_valid_id_expr
+from ingest.read import PRESENT
 from ingest.reference import code_values
 
 ENTERPRISES = ["国有独资企业", "国有控股企业", "非公有制企业"]
@@ -51,10 +52,14 @@ def in_code_list(column: str, code_list: str) -> row_rule:
 
 
 def unique(*columns: str) -> row_rule:
-    """Every row sharing a duplicated key fails, not just the second one."""
+    """Every row sharing a duplicated key fails, not just the second one.
+
+    A key with an empty part is no key (polars counts nulls as equal): `required` reports it.
+    """
     return row_rule(
         lambda: (
-            ~pl.struct(columns).is_duplicated() if len(columns) > 1 else ~pl.col(columns[0]).is_duplicated()
+            (~pl.struct(columns).is_duplicated() if len(columns) > 1 else ~pl.col(columns[0]).is_duplicated())
+            | pl.any_horizontal(pl.col(c).is_null() for c in columns)
         )
     )
 
@@ -151,6 +156,7 @@ class MemberModel(SheetModel):
     cadre_type: Series[str] = pa.Field(nullable=True)
     occupation: Series[str] = pa.Field(nullable=True)
 
+    required__name = row_rule(lambda: pl.col(f"{PRESENT}name"))  # the name itself is never kept
     id_format__national_id = valid_id("national_id")
     duplicate_key__national_id = unique("national_id")
     code_list__gender = in_code_list("gender", "gender")
@@ -224,7 +230,9 @@ class TrainingModel(SheetModel):
     national_id: Series[str] = pa.Field(nullable=False)
     days: Series[float] = pa.Field(nullable=False)
 
-    not_training_activity__activity_id = row_rule(lambda: pl.col("_activity_days").is_not_null())
+    not_training_activity__activity_id = row_rule(
+        lambda: pl.col("_activity_days").is_not_null() | pl.col("activity_id").is_null()  # empty: required
+    )
     id_format__national_id = valid_id("national_id")
     unknown_member__national_id = row_rule(lambda: pl.col("_ref_member"))
     duplicate_key__national_id = unique("activity_id", "national_id")

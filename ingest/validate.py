@@ -221,7 +221,7 @@ def _run_model(alias: str, frame: pl.DataFrame) -> pl.DataFrame:
     for column, group in located.group_by("column"):
         column = str(column[0])
         dtype = sheet.column(column).dtype
-        value = pl.col(column).cast(pl.String)
+        value = pl.col(column).cast(pl.String) if column in frame.columns else pl.lit(None, pl.String)
         if dtype == "national_id":
             value = mask_id_expr(column)
             group = group.with_columns(_numeric_cell_rule(column))
@@ -276,9 +276,11 @@ def _dangling_covering_orgs(typed: dict[str, pl.DataFrame]) -> pl.DataFrame:
 
 
 def _drop_required_on_unreadable(problems: pl.DataFrame) -> pl.DataFrame:
-    """A cell that could not be read already has its message; 'required' on it would repeat it."""
-    unreadable = problems.filter(pl.col("rule") != "required").select("sheet", "row", "column").unique()
-    required = problems.filter(pl.col("rule") == "required").join(
-        unreadable, on=["sheet", "row", "column"], how="anti"
-    )
-    return pl.concat([problems.filter(pl.col("rule") != "required"), required]).sort("sheet", "row", "column")
+    """A cell that could not be read already has its message; 'required' on it would repeat it.
+
+    The same for 'required_for_type': the value is there (an enterprise's 职工人数 '12.5'), unreadable.
+    """
+    is_missing = pl.col("rule").is_in(["required", "required_for_type"])
+    unreadable = problems.filter(~is_missing).select("sheet", "row", "column").unique()
+    required = problems.filter(is_missing).join(unreadable, on=["sheet", "row", "column"], how="anti")
+    return pl.concat([problems.filter(~is_missing), required]).sort("sheet", "row", "column")

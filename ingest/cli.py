@@ -31,6 +31,12 @@ def generate(
     ] = "2006H1-2010H2",
     scale: Annotated[float | None, typer.Option("--scale", help="1.0 = city scale (≈1M members)")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 2006,
+    faults: Annotated[
+        bool,
+        typer.Option(
+            "--faults", help="also write files with known defects and their manifest into <out>/faults/"
+        ),
+    ] = False,
 ) -> None:
     """Write synthetic submissions for every reporting unit and period, and their ground truth."""
     from rich.progress import Progress
@@ -47,9 +53,16 @@ def generate(
             scale=DEFAULT_SCALE if scale is None else scale,
             seed=seed,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            faults=faults,
         )
     console.print(f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}")
     console.print(f"ground truth: {summary.ground_truth_path}")
+    if faults:
+        from ingest.generate.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE
+
+        console.print(
+            f"faulty files: {out / FAULTS_DIR} (expected problems: {MANIFEST_FILE}, files: {FILES_FILE})"
+        )
 
 
 @app.command()

@@ -17,8 +17,11 @@ from .periods import period_bounds
 from .universe import ROLE_COMMITTEE, ROLE_EVALUATED, ROLE_TOWNSHIP, Universe, ix
 
 ACTIVITY_SCALE = 1.0  # multiplies every rate in profiles.ACTIVITY_RATES
-TOWNSHIP_TRAININGS = 1.2  # extra 集中培训 a township committee holds per half-year (cadre training)
+TOWNSHIP_TRAININGS = 0.4  # extra 集中培训 a township committee holds per half-year (cadre training)
 COMMITTEE_TRAININGS = 2.0  # extra 集中培训 the reporting committee holds per half-year
+COURSES = (("乡镇干部", "乡镇干部集中轮训"), ("村干部", "村干部集中轮训"))  # the yearly 10-day courses
+COURSE_DAYS = (10, 12)  # a course's length, inclusive
+COURSE_ATTENDANCE = 0.985  # share of the cadres who attend a course held in their source
 _DURATION = {"集中培训": (1, 7), "检查评估": (1, 2), "民主评议": (1, 2)}
 
 
@@ -101,12 +104,14 @@ def period_events(
     extra_act: list[int] = []
     extra_topic: list[str] = []
     extra_organizer: list[str | None] = []
+    extra_course: list[int] = []
 
-    def extra(p: int, a: int, topic_: str, organizer_: str | None = None) -> None:
+    def extra(p: int, a: int, topic_: str, organizer_: str | None = None, course_: int = -1) -> None:
         extra_pos.append(p)
         extra_act.append(a)
         extra_topic.append(topic_)
         extra_organizer.append(organizer_)
+        extra_course.append(course_)
 
     if reporting:
         # the half-yearly 党委会 on the project: held in most (unit, period), planted misses else
@@ -127,18 +132,27 @@ def period_events(
         hit, half = year_rng.random() < P.ANNUAL_INSPECTION_HIT, int(year_rng.random() >= 0.3)
         if hit and t % 2 == half:
             extra(committee_pos, a_inspection, "年度基层党建工作检查评估", P.CITY_ORGANIZATION_DEPARTMENT)
+    # the yearly 10-day cadre courses (rural_training_*): held in some years, in H1 or H2
+    course_rng = np.random.default_rng([u.seed, u.source_index, 21_000 + t // 2])
+    cadres = u.members["cadre"][members]
+    for cadre_label, course_topic in COURSES:
+        held, half = course_rng.random() < u.course_share, int(course_rng.random() >= 0.5)
+        cadre = ix("cadre_type", cadre_label)
+        if held and t % 2 == half and (cadres == cadre).any():
+            extra(committee_pos, a_training, course_topic, own_department, cadre)
     if t % 2 == 1:
         # university and hospital committees: the yearly evaluation
         evaluated = np.flatnonzero((role == ROLE_EVALUATED) & (org_type == ix("org_type", "党委")))
         for p in evaluated[rng.random(len(evaluated)) < P.EVALUATION_HIT]:
             extra(int(p), a_inspection, "党委工作评估", u.ru.name)
 
+    course = np.concatenate([np.full(len(pos), -1, dtype=np.int64), np.array(extra_course, dtype=np.int64)])
     pos = np.concatenate([pos, np.array(extra_pos, dtype=np.int64)])
     act = np.concatenate([act, np.array(extra_act, dtype=np.int64)])
     topic = np.concatenate([topic, np.array(extra_topic, dtype=object)])
     organizer = np.concatenate([organizer, np.array(extra_organizer, dtype=object)])
     order = np.argsort(pos, kind="stable")
-    pos, act, topic, organizer = pos[order], act[order], topic[order], organizer[order]
+    pos, act, topic, organizer, course = pos[order], act[order], topic[order], organizer[order], course[order]
     n = len(pos)
 
     p_start, p_end = period_bounds(t)
@@ -147,6 +161,9 @@ def period_events(
     for label, (lo, hi) in _DURATION.items():
         rows = np.flatnonzero(act == acts.index(label))
         length[rows] = rng.integers(lo, hi + 1, len(rows))
+    courses = np.flatnonzero(course >= 0)
+    length[courses] = course_rng.integers(COURSE_DAYS[0], COURSE_DAYS[1] + 1, len(courses))
+    start[courses] = np.minimum(start[courses], p_end - length[courses] + 1)
     end = np.minimum(start + length - 1, p_end)
 
     # participants: the organization's own members, or a committee's size
@@ -156,7 +173,9 @@ def period_events(
     participants = np.where(direct > 0, rng.binomial(direct, 0.85), rng.integers(5, 30, n))
     participants[act == a_meeting] = rng.integers(5, 12, int((act == a_meeting).sum()))
 
-    train_activity, train_member, train_days = _training(u, rng, org, act == a_training, start, end, members)
+    train_activity, train_member, train_days = _training(
+        u, rng, org, act == a_training, course, start, end, members
+    )
     attendees = np.bincount(train_activity, minlength=n)
     participants = np.where(attendees > 0, attendees, participants)
     return Events(
@@ -169,11 +188,15 @@ def _training(
     rng: np.random.Generator,
     org: np.ndarray,
     is_training: np.ndarray,
+    course: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
     members: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Attendance rows: (activity row, local member index, days)."""
+    """Attendance rows: (activity row, local member index, days).
+
+    course: per activity, the cadre_type index of the cadres a 10-day course is for (else -1).
+    """
     m_org = u.members["org"][members]
     m_parent = u.orgs["parent"][m_org]
     cadre = u.members["cadre"][members]
@@ -185,6 +208,15 @@ def _training(
     rows_a, rows_m, rows_d = [], [], []
     for a in np.flatnonzero(is_training):
         o = org[a]
+        length = int(end[a] - start[a] + 1)
+        if course[a] >= 0:
+            cadres = np.flatnonzero(cadre == course[a])
+            chosen = cadres[rng.random(len(cadres)) < COURSE_ATTENDANCE]
+            days = np.where(rng.random(len(chosen)) < 0.97, length, rng.integers(1, length + 1, len(chosen)))
+            rows_a.append(np.full(len(chosen), a, dtype=np.int64))
+            rows_m.append(members[chosen])
+            rows_d.append(days)
+            continue
         below = np.concatenate(
             [
                 by_org[np.searchsorted(sorted_org, o) : np.searchsorted(sorted_org, o, side="right")],
@@ -197,11 +229,10 @@ def _training(
             p = np.where(cadre[below] >= 0, 0.9, 0.05)
         elif role[o] == ROLE_COMMITTEE:
             below = np.unique(np.concatenate([below, township_cadres]))
-            p = np.where(cadre[below] == ix("cadre_type", "乡镇干部"), 0.85, 0.5)
+            p = np.where(cadre[below] == ix("cadre_type", "乡镇干部"), 0.15, 0.5)
         else:
             p = np.full(len(below), 0.1)
         chosen = below[rng.random(len(below)) < p]
-        length = int(end[a] - start[a] + 1)
         days = np.where(rng.random(len(chosen)) < 0.8, length, rng.integers(1, length + 1, len(chosen)))
         rows_a.append(np.full(len(chosen), a, dtype=np.int64))
         rows_m.append(members[chosen])

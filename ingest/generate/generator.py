@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import spec
 from ._units import reporting_units
+from .faults import fault_base, write_faults
 from .periods import period_index, period_label
 from .snapshot import build_submission, reporter_at, sources_of
 from .truth import Figures, ground_truth_rows, submission_figures, write_ground_truth
@@ -36,12 +37,14 @@ def generate_submissions(
     scale: float = DEFAULT_SCALE,
     seed: int = 2006,
     progress: Callable[[int, int], None] | None = None,
+    faults: bool = False,
 ) -> GenerationSummary:
     """Write `<code>_<period>.xlsx` for every reporting unit and period it reports in.
 
     The world is simulated from 2006H1 so a period's content does not depend on first_period;
     only the periods first_period..last_period are written. The same arguments give the same
-    bytes. scale 1.0 is the city's size (about 1M members).
+    bytes. scale 1.0 is the city's size (about 1M members). `faults`: also write files with known
+    defects and their manifest into `out_dir/faults/` (see `faults.py`); the rest is unchanged.
     """
     began = time.perf_counter()
     if scale <= 0:
@@ -77,6 +80,8 @@ def generate_submissions(
     periods = [period_label(t) for t in range(first, horizon)]
     truth_path = out_dir / GROUND_TRUTH_FILE
     write_ground_truth(truth_path, ground_truth_rows(figures, periods, [u.code for u in units]))
+    if faults:
+        write_faults(out_dir, build_submission(*fault_base(jobs), universes), seed)
     return GenerationSummary(
         files=files,
         members=rows[spec.MEMBERS.alias],

@@ -194,7 +194,7 @@ ACTIVITY_RATES: dict[str, dict[str, float]] = {
 }  # fmt: skip
 COMMITTEE_MEETING_HIT = 0.9  # share of (unit, period) whose committee holds a 强基创先 党委会
 ANNUAL_INSPECTION_HIT = 0.9  # share of (unit, year) inspected by the 市委组织部
-EVALUATION_HIT = 0.85  # share of university / hospital committees evaluated in a year
+EVALUATION_HIT = 0.8  # share of university / hospital committees evaluated in a year
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "党委会": ("研究干部任免事项", "传达学习上级会议精神", "研究年度工作计划", "讨论党费收缴使用",

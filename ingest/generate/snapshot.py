@@ -157,7 +157,7 @@ class _Part:
         other = U["rating_other"][idx]
         rating = np.where(good, good_label, ratings[np.where(other >= 0, other, 0)])
         board = U["board"][idx]
-        cross = np.floor(board * np.clip(U["cross_base"][idx] + 0.035 * (t // 2), 0, 1))
+        cross = np.floor(board * np.clip(U["cross_base"][idx] + u.cross_offset[t // 2], 0, 1))
         has_cross = (board >= 0) & ~np.isnan(U["cross_base"][idx])
         blank = U["blank"][idx] < BLANK_SHARE  # a 否 left empty
         village, community = is_type(P.VILLAGE), is_type(P.COMMUNITY)

@@ -31,6 +31,8 @@ _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dt
 _ID_CHECK = np.array(list("10X98765432"))
 _POW10 = 10 ** np.arange(16, -1, -1, dtype=np.int64)
 
+YEARS = 40  # yearly knobs are drawn for this many years from 2006, whatever the horizon
+
 # Member kinds.
 STOCK, TRANSFER, ADMISSION = 0, 1, 2
 
@@ -174,6 +176,7 @@ _ORG_DEFAULTS: dict[str, tuple[object, str]] = {
     "role": (0, "int8"),
 }
 BLANK_SHARE = 0.25
+FLAGSHIP_DEMO = 0.35  # a source's first community: its chance to be a demonstration site by 2010
 
 # Organization roles.
 ROLE_NONE, ROLE_COMMITTEE, ROLE_TOWNSHIP, ROLE_EVALUATED = 0, 1, 2, 3
@@ -344,7 +347,8 @@ class Universe:
         self.s_new_compound = shares(h, 0.3, full_or(0.9, 0.98), 3, 0.01)
         self.s_old_compound = shares(h, 0.5, 0.65, 9)
         self.s_upgrade = shares(h, 0.45, 1.0 if r.random() < 0.7 else r.uniform(0.9, 0.98), 5, 0.005)
-        self.s_demo = shares(h, 0.01, r.uniform(0.05, 0.09), 9)
+        self.demo_share = r.uniform(0.035, 0.075)  # about 50 demonstration sites city-wide by 2010
+        self.s_demo = shares(h, 0.01, self.demo_share, 9)
         self.s_own = shares(h, 0.8, r.uniform(0.93, 0.99), 9)
         self.s_joint = shares(h, 0.45, r.uniform(0.85, 0.97), 9)
         self.s_instr = shares(h, 0.6, r.uniform(0.9, 0.99), 9)
@@ -354,8 +358,39 @@ class Universe:
         self.s_village_good = shares(h, 0.3, r.uniform(0.5, 0.7), 9)
         self.admission_female = r.uniform(0.32, 0.44)
         self.s_managed = shares(h, 0.78, 0.93, 9)
-        self.s_ballot = shares(h, 0.2, r.uniform(0.6, 0.8), 9)
+        r.uniform(0.6, 0.8)  # was the final ballot share (kept so the draws after it stay the same)
         self.s_process = shares(h, 0.85, 0.97, 9)
+        self._yearly_setup()
+
+    def _yearly_setup(self) -> None:
+        """Yearly knobs, from their own streams (fixed lengths, so the horizon changes nothing).
+
+        The cross-appointment and ballot shares rise in most years but not all: each year's step
+        is a city-wide step (one year of 2007-2010 falls everywhere, later a fifth of the years)
+        plus the source's own noise.
+        """
+        years = YEARS
+        city = np.random.default_rng([self.seed, 10_002])
+        r = np.random.default_rng([self.seed, self.source_index, 10_001])
+
+        def city_steps(up: float, down: float) -> np.ndarray:
+            steps = np.where(city.random(years) < 0.8, up, down)
+            steps[1:5] = up
+            steps[city.integers(1, 5)] = down
+            return steps
+
+        city_cross, city_ballot = city_steps(0.045, -0.03), city_steps(0.12, -0.05)
+        cross_step = city_cross + r.normal(0.0, 0.035, years)
+        ballot_step = city_ballot + r.normal(0.0, 0.05, years)
+        cross_step[0] = ballot_step[0] = 0.0
+        self.cross_offset = np.cumsum(cross_step)  # added to each SOE's own share, by year
+        ballot = np.clip(0.2 + np.cumsum(ballot_step), 0.05, 0.95)
+        self.s_ballot = np.repeat(ballot, 2)[: self.horizon]  # by period
+        # A share of the sources runs a flawless admission process from some year on (dev_process).
+        self.process_flawless_from = int(r.integers(2, 5)) if r.random() < 0.35 else NEVER  # a year index
+        # The yearly 10-day courses of the reporting committee for the township and village cadres
+        # (rural_training_*): each held in a year with the source's own probability.
+        self.course_share = r.uniform(0.45, 0.95)
 
     def _mean_size(self, unit_type: str) -> float:
         if unit_type == P.NPE:
@@ -599,7 +634,11 @@ class Universe:
         """Community branches, upgraded to 党总支 or 党委 over time (community_committee)."""
         rng, n, t = new.rng, new.n, new.t
         names = np.char.add(place_names(rng, n), "社区")
-        ids = new.add(names, demo_t=first_period(rng.random(n), self.s_demo, t))
+        latent = rng.random(n)
+        if t == self.start:
+            # a flagship community becomes a demonstration site by 2010 with probability FLAGSHIP_DEMO
+            latent[0] *= self.demo_share / FLAGSHIP_DEMO
+        ids = new.add(names, demo_t=first_period(latent, self.s_demo, t))
         parent = self._choose(rng, self.anchors.streets, n, self.anchors.committee)
         orgs = new.covered_by_own(ids, "党支部", parent, names, new.sizes())
         self.orgs.set("up_t", orgs, first_period(rng.random(n), self.s_upgrade, t))
@@ -628,6 +667,7 @@ class Universe:
         period_start, period_end = period_bounds(t)
         if t == self.start:
             old = rng.random(n) < 0.85
+            old[-1] = False  # at least one new compound (new_compound_org), whatever the scale
             built = np.where(
                 old,
                 np.minimum(day(1980) + rng.integers(0, period_start - 365 - day(1980), n), day(2005, 12, 31)),
@@ -671,6 +711,13 @@ class Universe:
             np.char.add(np.char.add(prefix, place_names(rng, n)), new.words(P.SOE_WORDS)), kind
         )
         status = _pick(rng, P.SOE_STATUS, code_list("operating_status"), n)
+        normal = ix("operating_status", "正常")
+        if t == self.start and new.unit_type == P.SOE_HOLDING:
+            # at least one distressed SOE (soe_distressed_org), whatever the scale
+            soes = np.isin(self.units["type"], [ix("unit_type", k) for k in P.SOES])
+            before = self.units["status"][soes]
+            if not ((before >= 0) & (before != normal)).any() and not (status != normal).any():
+                status[0] = ix("operating_status", "困难")
         board = rng.integers(5, 12, n)
         board[rng.random(n) < 0.08] = -1
         cross = rng.uniform(0.15, 0.45, n)
@@ -688,7 +735,7 @@ class Universe:
             rating_other=_pick(rng, P.RATING_OTHER_SOE, code_list("rating"), n),
         )
         # a tenth of the distressed ones lost their organization (soe_distressed_org)
-        distressed = status != ix("operating_status", "正常")
+        distressed = status != normal
         cov_t = np.where(distressed & (rng.random(n) > 0.9), NEVER, t)
         sizes = new.sizes()
         org_type = np.where(self.is_system | (sizes >= 60), ix("org_type", "党委"), self._top_type(sizes))
@@ -744,6 +791,11 @@ class Universe:
             status = np.full(n, -1, dtype=np.int16)
         emp = np.maximum(1, rng.lognormal(math.log(median), sigma, n)).astype(np.int64)
         mc0 = rng.poisson(emp * rate).astype(np.int64)
+        if t == self.start and unit_type == P.NPE and n >= 2:
+            # whatever the scale, a firm of 50+ with members and one of 30+ without (npe50_org,
+            # twonew_org_coverage, npe30_member, twonew_instructor)
+            emp[0], mc0[0] = max(emp[0], 60), max(mc0[0], 3)
+            emp[1], mc0[1] = max(emp[1], 35), 0
         # a firm of 30+ without members gets its first member at mc_t (npe30_member)
         mc_t = np.where((mc0 == 0) & (emp >= 30), first_period(rng.random(n), self.s_member, t), NEVER)
         ids = new.add(
@@ -779,7 +831,9 @@ class Universe:
             )
             self.units.set("cov_org", ids[own], orgs)
             self.units.set("cov_t", ids[own], self.orgs["from_t"][orgs])
-        joint = np.flatnonzero(((mc0 >= 1) & (mc0 <= 2)) | (mc_t < NEVER))
+        # (every 30+ firm without members, not only those whose member comes before the horizon:
+        # the number of draws must not depend on the horizon)
+        joint = np.flatnonzero(((mc0 >= 1) & (mc0 <= 2)) | ((mc0 == 0) & (emp >= 30)))
         if len(joint):
             latent_t = first_period(rng.random(len(joint)), self.s_joint, t)
             cov_t = np.maximum(latent_t, np.where(mc0[joint] == 0, mc_t[joint], t))
@@ -918,7 +972,11 @@ class Universe:
         }
         # the admission process (meaningful for admissions only)
         complete = rng.random(n) < self.s_process[t]
-        activist = join - np.where(complete, 365 + rng.integers(0, 400, n), rng.integers(60, 365, n))
+        flawless = t // 2 >= self.process_flawless_from
+        if flawless:
+            complete[:] = True
+        # complete: a year and a day or more (activist_date + 1 year <= admission, leap years too)
+        activist = join - np.where(complete, 366 + rng.integers(0, 400, n), rng.integers(60, 365, n))
         application = np.maximum(activist - rng.integers(90, 1100, n), birth + 5845)
         activist = np.maximum(activist, application)
         batch["application"] = application
@@ -932,6 +990,8 @@ class Universe:
         for key, s in year_shares.items():
             value = (rng.random(n) < s[t - t % 2]).astype(np.int8)
             value[rng.random(n) < 0.03] = -1  # left empty (= 否)
+            if flawless and key != "ballot":
+                value[:] = 1
             batch[key] = value
         self._member_batches.append(batch)
 

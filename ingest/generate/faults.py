@@ -38,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 
 from ingest import spec
 from ingest.identity import check_char, is_valid_id, mask_id
@@ -47,6 +46,7 @@ from ingest.settings import IngestSettings
 
 from .periods import EXCEL_EPOCH_OFFSET
 from .snapshot import Submission
+from .xlsx import new_workbook
 
 FAULTS_DIR = "faults"
 MANIFEST_FILE = "faults.csv"
@@ -1045,18 +1045,7 @@ def _serial(day: dt.date) -> int:
 
 
 def _write_xlsx(path: Path, book: Book, created: dt.datetime) -> None:
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    workbook.set_properties(
-        {"title": f"{book.district} {book.period}", "author": "qiangji", "created": created}
-    )
+    workbook = new_workbook(path, f"{book.district} {book.period}", "qiangji", created)
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
 
     def put(ws, r: int, c: int, value: object) -> None:

@@ -26,9 +26,8 @@ def _cells(series: pl.Series, dtype: str) -> list:
     return series.to_list()
 
 
-def write_submission(path: Path, sub: Submission) -> None:
-    """One workbook, one sheet per spec sheet in the spec's order; deterministic bytes."""
-    created = dt.datetime(1970, 1, 1) + dt.timedelta(days=sub.submitted, hours=9)
+def new_workbook(path: Path, title: str, author: str, created: dt.datetime) -> xlsxwriter.Workbook:
+    """A workbook whose bytes depend only on its content (fixed creation time, text kept as text)."""
     workbook = xlsxwriter.Workbook(
         str(path),
         {
@@ -38,9 +37,14 @@ def write_submission(path: Path, sub: Submission) -> None:
             "strings_to_numbers": False,
         },
     )
-    workbook.set_properties(
-        {"title": f"{sub.district} {sub.period}", "author": sub.submitted_by, "created": created}
-    )
+    workbook.set_properties({"title": title, "author": author, "created": created})
+    return workbook
+
+
+def write_submission(path: Path, sub: Submission) -> None:
+    """One workbook, one sheet per spec sheet in the spec's order; deterministic bytes."""
+    created = dt.datetime(1970, 1, 1) + dt.timedelta(days=sub.submitted, hours=9)
+    workbook = new_workbook(path, f"{sub.district} {sub.period}", sub.submitted_by, created)
     date_format = workbook.add_format({"num_format": DATE_FORMAT})
     header_format = workbook.add_format({"bold": True})
 

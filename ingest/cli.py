@@ -164,13 +164,44 @@ def check(
     if output_format not in ("text", "json"):
         err.print("--format must be text or json")
         raise typer.Exit(2)
-    reports = check_paths(paths)
+    if len(paths) > CHECK_PROGRESS_MIN_FILES:
+        reports = _check_with_progress(paths)
+    else:
+        reports = check_paths(paths)
     if output_format == "json":
         console.print_json(json.dumps([r.as_dict() for r in reports], ensure_ascii=False))
     else:
         for report in reports:
             report.print(console)
     raise typer.Exit(0 if all(r.accepted for r in reports) else 1)
+
+
+CHECK_PROGRESS_MIN_FILES = 3  # more files than this: a progress bar (on stderr) while checking
+
+
+def _check_with_progress(paths: list[Path]) -> list:
+    """check_paths with a progress bar; the problems are printed after, when every file is checked."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.precheck import check_path
+    from ingest.settings import IngestSettings
+
+    settings = IngestSettings.from_env()
+    reports = []
+    columns = (
+        TextColumn("checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("", total=len(paths))
+        for path in paths:
+            progress.update(task, description=path.name)
+            reports.append(check_path(path, settings))
+            progress.advance(task)
+    return reports
 
 
 @app.command()
@@ -190,6 +221,53 @@ def dev(
         str(dagster),
         [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
     )
+
+
+@app.command()
+def report(
+    home: HomeOption = Path("data"),
+    period: Annotated[
+        str | None, typer.Option("--period", help="e.g. 2008H2 [the latest period with data]")
+    ] = None,
+    district: Annotated[
+        str | None,
+        typer.Option("--district", help="a reporting unit's code or name [every unit and the city]"),
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv, json or html")] = "table",
+) -> None:
+    """Target attainment per reporting unit for one period, from the published marts.
+
+    table (colored statuses), csv and json print the rows; html writes or refreshes the dashboard
+    <home>/published/dashboard.html and prints its path.
+    """
+    from ingest.report import ReportError, attainment_report, format_csv, format_json, render_table
+
+    if output_format not in ("table", "csv", "json", "html"):
+        err.print("--format must be table, csv, json or html")
+        raise typer.Exit(2)
+    published = home / "published" / "marts.duckdb"
+    if not published.is_file():
+        err.print(f"[red]no published marts[/red] at {published}: run `qiangji run --home {home}` first")
+        raise typer.Exit(1)
+    try:
+        result = attainment_report(published, period=period, district=district)
+    except ReportError as exc:
+        err.print(str(exc), style="red", markup=False)
+        raise typer.Exit(2) from None
+    if output_format == "html":
+        from ingest.dashboard import build_dashboard
+
+        out = build_dashboard(published, home / "published" / "dashboard.html", period=period)
+        anchor = f"#d-{result.district}" if result.district else ""
+        print(out.resolve())
+        if anchor:
+            print(out.resolve().as_uri() + anchor)
+    elif output_format == "csv":
+        sys.stdout.write(format_csv(result.rows))
+    elif output_format == "json":
+        print(format_json(result.rows))
+    else:
+        console.print(render_table(result))
 
 
 if __name__ == "__main__":

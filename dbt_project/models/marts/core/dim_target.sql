@@ -1,5 +1,7 @@
 select
     cast(t.target_id as {{ dbt.type_string() }}) as target_id,
+    cast(t.sort_order as {{ dbt.type_int() }}) as sort_order,
+    cast(t.name_zh as {{ dbt.type_string() }}) as name_zh,
     cast(t.name_en as {{ dbt.type_string() }}) as name_en,
     cast(t.quote_zh as {{ dbt.type_string() }}) as quote_zh,
     cast(t.target_kind as {{ dbt.type_string() }}) as target_kind,

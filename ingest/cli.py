@@ -90,20 +90,25 @@ def run(
     configure(home, landing, demo=demo)
     prepare_dbt()
 
-    import dagster as dg
-
     from orchestration.definitions import defs
+    from orchestration.defs.ingest import all_partitions_tags, register_landing
+    from orchestration.resources import dagster_instance
 
-    job = defs.resolve_job_def("qiangji_pipeline")
     log_dir = home.resolve() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     # dbt's own output goes to stdout (the UI shows it as the step's compute log); here it goes to a
     # file, and the terminal keeps Dagster's progress and the summary.
-    with dg.DagsterInstance.get() as instance, open(log_dir / "dbt.log", "a") as dbt_log:
+    with dagster_instance() as instance, open(log_dir / "dbt.log", "a") as dbt_log:
+        # One run of the job the UI shows: a single-run backfill of every submission partition
+        # (each (reporting unit, period) with a file in the landing folder gets its partition), then
+        # dbt, the checks and publish. With no submission at all, everything after ingest.
+        keys = register_landing(instance, landing.resolve())
+        job = defs.resolve_job_def("qiangji_pipeline" if keys else "nightly_rebuild")
         with contextlib.redirect_stdout(dbt_log):
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
+                tags=all_partitions_tags(keys) if keys else None,
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             )
     if not result.success:
@@ -112,7 +117,15 @@ def run(
             f"[red]the run failed[/red] at {', '.join(failed) or 'an unknown step'} (run {result.run_id})"
         )
         raise typer.Exit(1)
-    print_summary(home.resolve() / "published" / "marts.duckdb")
+    published = home.resolve() / "published" / "marts.duckdb"
+    if not any(e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "published_marts"
+               for e in result.all_events):  # fmt: skip
+        err.print(
+            "[yellow]this run published nothing[/yellow]: its marts changed after their checks (another run "
+            "rebuilt them and publishes after its own checks); the last good publication stays in place"
+        )
+    if published.exists():
+        print_summary(published)
 
 
 def print_summary(published: Path) -> None:

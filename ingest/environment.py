@@ -26,7 +26,7 @@ def configure(home: Path, landing: Path, demo: bool = False) -> dict[str, str]:
     home = home.resolve()
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or home / "dagster").resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(project_root() / "dagster.yaml", dagster_home / "dagster.yaml")
+    _install(project_root() / "dagster.yaml", dagster_home / "dagster.yaml")
     values = {
         **QUIET_TELEMETRY,
         "QIANGJI_HOME": str(home),
@@ -38,6 +38,15 @@ def configure(home: Path, landing: Path, demo: bool = False) -> dict[str, str]:
         values["QIANGJI_DEMO"] = "1"
     os.environ.update(values)
     return values
+
+
+def _install(source: Path, target: Path) -> None:
+    """Copy aside and rename into place: a run starting meanwhile never reads half a file."""
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
 
 
 def dbt_executable() -> str:

@@ -6,7 +6,9 @@ Plain functions with typed results, shared by the CLI, the Dagster assets and th
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,13 +21,15 @@ from ingest.load import (
     SubmissionRecord,
     archive_file,
     ensure_schema,
+    raw_columns,
     rows_to_store,
     sha256_of,
     write_submission,
 )
 from ingest.read import SubmissionName, parse_submission_name, read_submission
 from ingest.settings import IngestSettings
-from ingest.validate import validate_submission
+from ingest.spec import DATA_SHEETS
+from ingest.validate import ValidatedSubmission, validate_submission
 
 Status = Literal["accepted", "rejected", "superseded", "unchanged"]
 
@@ -76,7 +80,9 @@ def ingest_submission(
     key: bytes,
     settings: IngestSettings,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    prepared: Prepared | None = None,
 ) -> IngestOutcome:
+    """Ingest one file. `prepared`: its reading and validation done ahead (used if the bytes match)."""
     sha = sha256_of(path)
     known = con.execute("SELECT submission_id FROM raw.submissions WHERE sha256 = ?", [sha]).fetchone()
     if known:  # the same bytes again change nothing
@@ -106,7 +112,12 @@ def ingest_submission(
         return _outcome(record)
 
     try:
-        validated = validate_submission(read_submission(path, settings), settings)
+        if prepared is not None and prepared.sha256 == sha and prepared.outcome is not None:
+            if isinstance(prepared.outcome, StructuralError):
+                raise prepared.outcome
+            validated = prepared.outcome
+        else:
+            validated = validate_submission(read_submission(path, settings), settings)
     except StructuralError as exc:
         return _record_rejection(con, path, sha, name, exc.problem, empty_problems(), now())
     warnings = validated.all_problems
@@ -195,6 +206,26 @@ def _outcome(
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A file read and validated ahead of its turn: what `read_submission` + `validate_submission`
+    returned or raised for the bytes with this SHA-256 (None: not prepared, the bytes were known)."""
+
+    sha256: str
+    outcome: ValidatedSubmission | StructuralError | None
+
+
+def prepare_submission(path: Path, settings: IngestSettings, known: frozenset[str] = frozenset()) -> Prepared:
+    """Read and validate a file without touching the warehouse (safe in a worker thread)."""
+    sha = sha256_of(path)
+    if sha in known:
+        return Prepared(sha, None)
+    try:
+        return Prepared(sha, validate_submission(read_submission(path, settings), settings))
+    except StructuralError as exc:
+        return Prepared(sha, exc)
+
+
 def ingest_landing(
     paths: Iterable[Path],
     warehouse: Path,
@@ -202,16 +233,132 @@ def ingest_landing(
     key: bytes,
     settings: IngestSettings | None = None,
     progress: Callable[[IngestOutcome], None] | None = None,
+    workers: int = 2,
 ) -> list[IngestOutcome]:
-    """Ingest submissions, in order, into the warehouse through one connection."""
+    """Ingest submissions, in order, into the warehouse through one connection.
+
+    Reading and validating (CPU-bound, mostly in polars outside the GIL) runs up to `workers`
+    files ahead in threads, while this thread checks versions and writes, one file after the
+    other in the given order. `workers=0` does everything here, in turn.
+    """
     settings = settings or IngestSettings()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     outcomes = []
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(warehouse)) as con, ThreadPoolExecutor(max(workers, 1)) as pool:
         ensure_schema(con)
-        for path in paths:
-            outcome = ingest_submission(path, con, archive_dir, key, settings)
+        known = frozenset(sha for (sha,) in con.execute("SELECT sha256 FROM raw.submissions").fetchall())
+        pending = iter(paths)
+        ahead: deque[tuple[Path, Future[Prepared] | None]] = deque()
+
+        def read_ahead() -> None:
+            while len(ahead) <= workers and (path := next(pending, None)) is not None:
+                ahead.append(
+                    (path, pool.submit(prepare_submission, path, settings, known) if workers else None)
+                )
+
+        read_ahead()
+        while ahead:
+            path, future = ahead.popleft()
+            read_ahead()
+            try:
+                prepared = future.result() if future else None
+            except Exception:  # read it again in turn: the same error, raised where it always was
+                prepared = None
+            outcome = ingest_submission(path, con, archive_dir, key, settings, prepared=prepared)
             outcomes.append(outcome)
             if progress:
                 progress(outcome)
     return outcomes
+
+
+# --- partitions and the raw layer's integrity (used by the orchestration; no Dagster here) --------------
+
+UNMATCHED_PARTITION = "unmatched"  # files whose name names no (reporting unit, period) that reports
+
+
+def partition_key(path: Path) -> str:
+    """The (reporting unit, period) a landing file is for, as `<code>|<period>` (e.g. `120104|2007H2`).
+
+    Every version of a submission shares its key. A name that does not parse, or names a unit that
+    does not report in that period (滨海新区 before 2010H1, 塘沽/汉沽/大港 after 2009H2), maps to
+    `UNMATCHED_PARTITION`: such files are still ingested (and rejected, with their reason logged).
+    """
+    try:
+        name = parse_submission_name(path.name, path.is_dir())
+    except StructuralError:
+        return UNMATCHED_PARTITION
+    return f"{name.district_code}|{name.period}"
+
+
+def landing_partitions(landing: Path) -> dict[str, list[Path]]:
+    """The landing folder's files by partition key, keys and files in the order they must be applied."""
+    out: dict[str, list[Path]] = {}
+    for path in list_landing(landing) if landing.exists() else []:
+        out.setdefault(partition_key(path), []).append(path)
+    return out
+
+
+def is_archived(archive_dir: Path, sha256: str) -> bool:
+    """Whether these bytes were received already (`load.archive_file` keeps them under this path)."""
+    return (archive_dir / sha256[:2] / sha256).exists()
+
+
+@dataclass(frozen=True)
+class RawAudit:
+    """The raw layer as a whole: rows per table and the invariants the models rely on."""
+
+    row_counts: dict[str, int]
+    violations: dict[str, int]  # invariant -> how many submissions, rows or values break it
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.violations.values())
+
+
+RAW_INVARIANTS = {
+    "one_accepted_version": "at most one accepted submission per reporting unit and period",
+    "rows_match_the_log": "every raw table holds exactly the rows the submissions log records",
+    "problems_have_a_submission": "every problem belongs to a logged submission",
+    "person_key_is_a_pseudonym": "person_key is a 64-hex HMAC or empty (no national ID stored)",
+}
+
+
+def audit_raw(warehouse: Path) -> RawAudit:
+    """Row counts of the raw tables and the number of violations of each of `RAW_INVARIANTS`."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_schema(con)
+
+        def scalar(sql: str) -> int:
+            return int(con.execute(sql).fetchone()[0])  # type: ignore[index]
+
+        tables = ["submissions", "problems", *[s.table for s in DATA_SHEETS]]
+        counts = {t: scalar(f"SELECT count(*) FROM raw.{t}") for t in tables}
+        mismatched = sum(
+            scalar(
+                f"SELECT count(*) FROM raw.submissions s FULL JOIN (SELECT submission_id, count(*) AS n "
+                f"FROM raw.{s.table} GROUP BY 1) r USING (submission_id) "
+                f"WHERE coalesce(s.rows_{s.table}, 0) <> coalesce(r.n, 0)"
+            )
+            for s in DATA_SHEETS
+        )
+        bad_keys = sum(
+            scalar(
+                f"SELECT count(*) FROM raw.{s.table} "
+                "WHERE person_key IS NOT NULL AND NOT regexp_full_match(person_key, '[0-9a-f]{64}')"
+            )
+            for s in DATA_SHEETS
+            if "person_key" in raw_columns(s)
+        )
+        violations = {
+            "one_accepted_version": scalar(
+                "SELECT count(*) FROM (SELECT district_code, period FROM raw.submissions "
+                "WHERE status = 'accepted' GROUP BY ALL HAVING count(*) > 1)"
+            ),
+            "rows_match_the_log": mismatched,
+            "problems_have_a_submission": scalar(
+                "SELECT count(*) FROM raw.problems p ANTI JOIN raw.submissions s USING (submission_id)"
+            ),
+            "person_key_is_a_pseudonym": bad_keys,
+        }
+    return RawAudit(counts, violations)

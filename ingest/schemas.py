@@ -248,3 +248,8 @@ MODELS: dict[str, type[SheetModel]] = {
     "activities": ActivityModel,
     "training": TrainingModel,
 }
+
+
+def checked_rules() -> list[str]:
+    """Every rule id the models check (`required` included), for the audit trail."""
+    return sorted({"required"} | {name.split("__")[0] for rules in ROW_RULES.values() for name in rules})

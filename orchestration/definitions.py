@@ -1,10 +1,18 @@
-"""The Dagster code location: assembled here, defined by concern under defs/."""
+"""The Dagster code location: assembled here, defined by concern under defs/.
 
-from __future__ import annotations
+    ingest (submission, partitioned by reporting unit × period → raw/*) → staging → intermediate
+    → marts (dbt; tests as asset checks) → quality (GX) → publish;  schedules: sensor, nightly.
+
+One job runs it all (`qiangji_pipeline`: `qiangji run` executes it in-process over every
+submission partition, the UI launches it too); the sensor and the schedule run its two halves.
+Every step runs in the run's own process (in-process executor): each one uses the one DuckDB
+warehouse, so steps of a run never run side by side anyway, and a process per step would only
+add start-up time. Writers of different runs are serialized by the pool `duckdb_warehouse`.
+"""
 
 import dagster as dg
 
-from orchestration.defs import ingest, publish, quality, transform
+from orchestration.defs import ingest, publish, quality, schedules, transform
 from orchestration.resources import build_resources
 
 pipeline_job = dg.define_asset_job(
@@ -18,5 +26,6 @@ defs = dg.Definitions.merge(
     transform.defs,
     quality.defs,
     publish.defs,
-    dg.Definitions(jobs=[pipeline_job], resources=build_resources()),
+    schedules.defs,
+    dg.Definitions(jobs=[pipeline_job], resources=build_resources(), executor=dg.in_process_executor),
 )

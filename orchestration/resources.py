@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +14,10 @@ from dagster_dbt import DbtCliResource
 from ingest.environment import dbt_executable
 from ingest.reference import project_root
 
-WAREHOUSE_POOL = "duckdb_warehouse"  # every step that writes the warehouse; its limit (1) is in dagster.yaml
+# Every step that opens the warehouse is in this pool; its limit (1) is in dagster.yaml. Enforced per
+# step ("op" granularity) by the executor against the slots in the instance's storage, so runs
+# executed in-process (`qiangji run`) and runs launched by the daemon wait for one another alike.
+WAREHOUSE_POOL = "duckdb_warehouse"
 
 
 def dbt_project_dir() -> Path:
@@ -60,3 +67,14 @@ def build_resources() -> dict[str, object]:
             dbt_executable=dbt_executable(),  # the venv's dbt, also when the venv is not on PATH
         ),
     }
+
+
+@contextmanager
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance in $DAGSTER_HOME, created under a file lock: two commands starting together on a
+    new home would otherwise both create its sqlite tables, and one of them fail."""
+    with open(Path(os.environ["DAGSTER_HOME"]) / ".instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+    with instance:
+        yield instance

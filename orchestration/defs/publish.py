@@ -2,7 +2,16 @@
 
 BI tools read the published copy, never the live warehouse: a reader holding the old file keeps
 reading it while the new one is renamed into place.
+
+Only checked marts are published. In a run, a failed blocking check (GX, dbt tests of severity
+error) stops this step. Across runs, the pool serializes steps, not runs: another run may rebuild
+the marts between this run's checks and this step. So before copying, this step verifies with the
+instance that every blocking check of the published models passed after their last
+materialization; if not, it publishes nothing (the run that rebuilt them publishes after its own
+checks).
 """
+
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -21,6 +30,7 @@ PUBLISHED_MODELS = [
     "dim_target",
     "dim_district",
     "dim_period",
+    "audit_submission_problems",
 ]
 
 
@@ -29,12 +39,23 @@ PUBLISHED_MODELS = [
     group_name="publish",
     kinds={"duckdb"},
     pool=WAREHOUSE_POOL,
+    output_required=False,  # nothing is published while a blocking check has not passed
 )
-def published_marts(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
+def published_marts(
+    context: dg.AssetExecutionContext, qiangji: QiangjiHome
+) -> Iterator[dg.MaterializeResult]:
     """published/: marts.duckdb, a Parquet file per table and a CSV per mart, for BI tools."""
-    publication = publish_marts(qiangji.warehouse_path, qiangji.published_path, PUBLISHED_MODELS)
+    unchecked = unchecked_models(context)
+    if unchecked:
+        context.log.warning(
+            "not published: changed since their blocking checks last passed: " + ", ".join(unchecked)
+        )
+        return
+    publication = publish_marts(
+        qiangji.warehouse_path, qiangji.published_path, [*PUBLISHED_MODELS, *audit_tables(qiangji)]
+    )
     context.log.info(f"published {publication.database}")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(publication.database)),
             **{f"rows_{name}": dg.MetadataValue.int(n) for name, n in publication.rows.items()},
@@ -42,4 +63,53 @@ def published_marts(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> 
     )
 
 
-defs = dg.Definitions(assets=[published_marts])
+@dg.asset(deps=[published_marts], group_name="publish", kinds={"html"})
+def attainment_dashboard(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
+    """published/dashboard.html: heat map, trends, a page per district, submission status (offline)."""
+    from ingest.dashboard import build_dashboard
+
+    path = build_dashboard(qiangji.published_path / "marts.duckdb", qiangji.published_path / "dashboard.html")
+    context.log.info(f"dashboard: {path}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+
+
+def audit_tables(qiangji: QiangjiHome) -> list[str]:
+    """The audit trail of every check of every run (it exists before the first check writes to it)."""
+    import duckdb
+
+    from ingest.audit import AUDIT_TABLE, ensure_audit_table
+
+    with duckdb.connect(str(qiangji.warehouse_path)) as con:
+        ensure_audit_table(con)
+    return [AUDIT_TABLE]
+
+
+def unchecked_models(context: dg.AssetExecutionContext) -> list[str]:
+    """Published models whose blocking checks did not all pass after the model was last built."""
+    # The checks of the whole code location: a run's own asset graph holds only what it selected.
+    from orchestration.definitions import defs
+
+    graph = defs.get_repository_def().asset_graph
+    keys = [dg.AssetKey([name]) for name in PUBLISHED_MODELS]
+    blocking = [k for k in graph.get_check_keys_for_assets(keys) if graph.get_check_spec(k).blocking]
+    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(blocking)
+    unchecked = []
+    for key in keys:
+        built = context.instance.get_latest_materialization_event(key)
+        for check_key in (k for k in blocking if k.asset_key == key):
+            record = latest.get(check_key)
+            event = record.event if record else None
+            evaluation = event.dagster_event.event_specific_data if event and event.dagster_event else None
+            passed = record is not None and (
+                record.status.value == "SUCCEEDED"
+                or (
+                    record.status.value == "FAILED"
+                    and getattr(evaluation, "severity", None) == dg.AssetCheckSeverity.WARN
+                )
+            )
+            if built is None or not passed or event is None or event.timestamp < built.timestamp:
+                unchecked.append(check_key.to_user_string())
+    return unchecked
+
+
+defs = dg.Definitions(assets=[published_marts, attainment_dashboard])

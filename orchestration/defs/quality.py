@@ -1,33 +1,97 @@
-"""Quality: Great Expectations suites as blocking asset checks on the marts."""
+"""Quality: the Great Expectations suites as asset checks, the audit trail and the Data Docs.
+
+Each suite gives two checks on its table: `<suite>_integrity` (blocking: keys, references,
+impossible values — a failure stops publication) and `<suite>_warnings` (reconciliations, shifts,
+missing submissions, duplicates across districts — reported, publication goes on). The suites
+run once, inside DuckDB; every expectation's result goes to audit.audit_check_results and the
+offline Data Docs under <home>/quality/data_docs/.
+"""
 
 import dagster as dg
 
+from expectations.suites import SUITES
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
 
 
-@dg.asset_check(
-    asset=dg.AssetKey(["mart_target_attainment"]),
-    blocking=True,
-    pool=WAREHOUSE_POOL,  # reads the file another run may be writing: DuckDB locks it per process
-    description="GX suite mart_target_attainment_suite, evaluated inside DuckDB",
-)
-def mart_target_attainment_gx(qiangji: QiangjiHome) -> dg.AssetCheckResult:
-    from expectations.suites import run_suite
+def _specs() -> list[dg.AssetCheckSpec]:
+    specs = []
+    for suite, (table, _checks) in SUITES.items():
+        specs.append(
+            dg.AssetCheckSpec(
+                f"{suite}_integrity",
+                asset=dg.AssetKey([table]),
+                blocking=True,
+                description=f"GX {suite}: blocking expectations (integrity)",
+            )
+        )
+        specs.append(
+            dg.AssetCheckSpec(
+                f"{suite}_warnings",
+                asset=dg.AssetKey([table]),
+                description=f"GX {suite}: warnings for auditors (reconciliations, shifts, gaps)",
+            )
+        )
+    return specs
 
-    outcome = run_suite(qiangji.warehouse_path, "mart_target_attainment")
-    failed = [o for o in outcome.outcomes if not o.success]
-    return dg.AssetCheckResult(
-        passed=outcome.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
-            "failed": dg.MetadataValue.int(len(failed)),
-            "failures": dg.MetadataValue.md(
-                "\n".join(f"- {o.name}: {o.unexpected_count or o.error or o.observed}" for o in failed)
-                or "none"
-            ),
-        },
+
+def _md(outcomes: list) -> str:
+    lines = []
+    for o in outcomes:
+        where = ""
+        if o.sample:
+            first = o.sample[0]
+            where = " e.g. " + ", ".join(f"{k}={v}" for k, v in list(first.items())[:4])
+        lines.append(
+            f"- {o.name}: {o.unexpected_count if o.unexpected_count is not None else o.error}{where}"
+        )
+    return "\n".join(lines) or "none"
+
+
+@dg.multi_asset_check(specs=_specs(), pool=WAREHOUSE_POOL, can_subset=False)
+def great_expectations_suites(context: dg.AssetCheckExecutionContext, qiangji: QiangjiHome):
+    """Evaluate every GX suite inside DuckDB, record the results, render the Data Docs."""
+    import duckdb
+
+    from expectations.data_docs import render_data_docs
+    from expectations.suites import run_suites
+    from ingest.audit import gx_rows, now, write_audit_rows
+
+    outcomes = run_suites(qiangji.warehouse_path, qiangji.home_path / "quality")
+    with duckdb.connect(str(qiangji.warehouse_path)) as con:
+        write_audit_rows(con, gx_rows(outcomes, context.run.run_id, now()))
+    docs = render_data_docs(
+        qiangji.warehouse_path, qiangji.home_path / "quality" / "data_docs", context.run.run_id, outcomes
     )
+    context.log.info(f"Data Docs: {docs}")
+    for suite in outcomes:
+        key = dg.AssetKey([suite.table])
+        blocking = [o for o in suite.outcomes if o.severity == "blocking"]
+        warnings = [o for o in suite.outcomes if o.severity == "warning"]
+        failed_blocking = [o for o in blocking if not o.success]
+        failed_warnings = [o for o in warnings if not o.success]
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=f"{suite.suite}_integrity",
+            passed=not failed_blocking,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "expectations": dg.MetadataValue.int(len(blocking)),
+                "failed": dg.MetadataValue.int(len(failed_blocking)),
+                "failures": dg.MetadataValue.md(_md(failed_blocking)),
+                "data_docs": dg.MetadataValue.path(str(docs)),
+            },
+        )
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name=f"{suite.suite}_warnings",
+            passed=not failed_warnings,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": dg.MetadataValue.int(len(warnings)),
+                "failed": dg.MetadataValue.int(len(failed_warnings)),
+                "failures": dg.MetadataValue.md(_md(failed_warnings)),
+            },
+        )
 
 
-defs = dg.Definitions(asset_checks=[mart_target_attainment_gx])
+defs = dg.Definitions(asset_checks=[great_expectations_suites])

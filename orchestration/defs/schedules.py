@@ -1,0 +1,118 @@
+"""Automation: a sensor on the landing folder, and a nightly rebuild of everything downstream.
+
+The sensor requests one ingest run per new or changed file, keyed by the file's SHA-256, so the
+same bytes never trigger twice: the cursor keeps every hash it has requested, and bytes already in
+the archive (received by `qiangji run`, a backfill or an earlier run) are not new either. The
+sensor only reads the landing folder and the archive, never the warehouse (DuckDB admits one
+writing process, and the sensor runs in the daemon).
+
+The nightly schedule rebuilds what the submissions feed — raw audit, dbt build (models, tests as
+asset checks), quality checks, publish — in one run, behind the same pool as every other writer.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from ingest.load import sha256_of
+from ingest.pipeline import is_archived, list_landing, partition_key
+from orchestration.defs.ingest import SUBMISSION, SUBMISSIONS, ingest_job
+from orchestration.resources import QiangjiHome
+
+SENSOR_INTERVAL_SECONDS = 30
+
+
+@dataclass
+class LandingCursor:
+    """What the sensor has seen: every requested SHA-256, and the last hash of each landing file by
+    (size, mtime) so that a file that did not change is not read again."""
+
+    seen: set[str] = field(default_factory=set)
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (stat signature, sha256)
+
+    @classmethod
+    def load(cls, text: str | None) -> "LandingCursor":
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(set(data.get("seen", [])), {k: tuple(v) for k, v in data.get("files", {}).items()})
+
+    def dump(self) -> str:
+        return json.dumps({"seen": sorted(self.seen), "files": self.files}, separators=(",", ":"))
+
+
+def _signature(path: Path) -> str:
+    """Size and modification time (of each file, for a folder of CSVs): cheap, changes with the bytes."""
+    if path.is_dir():
+        parts = [
+            (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(path.iterdir()) if p.is_file()
+        ]
+        return json.dumps(parts)
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A run of `submission` for each new or changed landing file (by SHA-256).",
+)
+def landing_sensor(context: dg.SensorEvaluationContext, qiangji: QiangjiHome) -> dg.SensorResult:
+    landing = qiangji.landing_path
+    cursor = LandingCursor.load(context.cursor)
+    if not landing.is_dir():
+        return dg.SensorResult(skip_reason=f"no landing folder at {landing}", cursor=cursor.dump())
+    known_keys = set(context.instance.get_dynamic_partitions(SUBMISSIONS.name))
+    new_keys: list[str] = []
+    requests: list[dg.RunRequest] = []
+    files: dict[str, tuple[str, str]] = {}
+    for path in list_landing(landing):
+        try:
+            signature = _signature(path)
+            cached = cursor.files.get(path.name)
+            sha = cached[1] if cached and cached[0] == signature else sha256_of(path)
+        except OSError:  # moved or removed while we looked: the next tick sees what is there
+            continue
+        files[path.name] = (signature, sha)
+        if sha in cursor.seen or is_archived(qiangji.archive_path, sha):
+            cursor.seen.add(sha)
+            continue
+        key = partition_key(path)
+        if key not in known_keys and key not in new_keys:
+            new_keys.append(key)
+        requests.append(
+            dg.RunRequest(
+                run_key=sha,
+                partition_key=key,
+                tags={"qiangji/file": path.name, "qiangji/sha256": sha},
+            )
+        )
+        cursor.seen.add(sha)
+    cursor.files = files
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=[SUBMISSIONS.build_add_request(new_keys)] if new_keys else [],
+        cursor=cursor.dump(),
+        skip_reason=None if requests else "no new or changed file",
+    )
+
+
+nightly_rebuild_job = dg.define_asset_job(
+    "nightly_rebuild",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(SUBMISSION),
+    description="Raw audit → dbt build (tests as checks) → quality checks → published marts.",
+)
+
+nightly_rebuild = dg.ScheduleDefinition(
+    name="nightly_rebuild",
+    job=nightly_rebuild_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night: rebuild the warehouse from the raw tables and publish the marts.",
+)
+
+defs = dg.Definitions(sensors=[landing_sensor], schedules=[nightly_rebuild], jobs=[nightly_rebuild_job])

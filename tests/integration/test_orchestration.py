@@ -241,7 +241,9 @@ def blocking_checks_of(*keys: dg.AssetKey) -> list[dg.AssetCheckKey]:
     return [k for k in graph.get_check_keys_for_assets(keys) if graph.get_check_spec(k).blocking]
 
 
-def test_qiangji_run_is_one_run_over_every_partition_with_checks(generated: Path, pipeline_home: Path):
+def test_qiangji_run_is_one_run_over_every_partition_with_checks(
+    generated: Path, pipeline_home: Path, monkeypatch: pytest.MonkeyPatch
+):
     """The end-to-end run of test_pipeline (`qiangji run` into temporary folders), seen by Dagster."""
     keys = list(landing_partitions(generated))
     with duckdb.connect(str(pipeline_home / "warehouse.duckdb"), read_only=True) as con:
@@ -250,7 +252,8 @@ def test_qiangji_run_is_one_run_over_every_partition_with_checks(generated: Path
             " coalesce(sum(quarantined_rows), 0) FROM raw.submissions"
         ).fetchone()
         row_problems = con.execute("SELECT count(*) FROM raw.problems WHERE severity = 'row'").fetchone()[0]
-    instance = dg.DagsterInstance.from_config(str(pipeline_home / "dagster"))
+    monkeypatch.setenv("DAGSTER_HOME", str(pipeline_home / "dagster"))  # the storage's base_dir
+    instance = dg.DagsterInstance.get()
     try:
         [run] = instance.get_runs()
         assert run.job_name == "qiangji_pipeline"
@@ -431,7 +434,9 @@ def test_the_webserver_serves_the_asset_graph(home, defs):
 
 
 @pytest.mark.slow
-def test_two_qiangji_runs_at_once_both_succeed(generated: Path, tmp_path: Path):
+def test_two_qiangji_runs_at_once_both_succeed(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     landing = tmp_path / "landing"
     landing.mkdir()
     for path in sorted(generated.glob("*_2006H1.xlsx"))[:6]:
@@ -452,7 +457,8 @@ def test_two_qiangji_runs_at_once_both_succeed(generated: Path, tmp_path: Path):
     assert all("target attainment" in o or "published nothing" in o for o in outputs)
     assert any("target attainment" in o for o in outputs)
     assert not any("lock" in o.lower() and "duckdb" in o.lower() for o in outputs)
-    instance = dg.DagsterInstance.from_config(str(tmp_path / "home" / "dagster"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home" / "dagster"))  # the storage's base_dir
+    instance = dg.DagsterInstance.get()
     try:
         runs = instance.get_runs()
         assert len(runs) == 2 and all(r.is_success for r in runs)

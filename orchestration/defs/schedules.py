@@ -1,10 +1,16 @@
-"""Automation: a sensor on the landing folder, and a nightly rebuild of everything downstream.
+"""Automation: a sensor on the landing folder, a rebuild after new submissions, a nightly rebuild.
 
 The sensor requests one ingest run per new or changed file, keyed by the file's SHA-256, so the
 same bytes never trigger twice: the cursor keeps every hash it has requested, and bytes already in
 the archive (received by `qiangji run`, a backfill or an earlier run) are not new either. The
 sensor only reads the landing folder and the archive, never the warehouse (DuckDB admits one
 writing process, and the sensor runs in the daemon).
+
+When submissions were loaded after the marts were last published, `refresh_after_ingest`
+requests one rebuild of everything downstream, once no run loading submissions is still queued or
+going: five files dropped together give five ingest runs and one rebuild, not five. A file
+dropped into the landing folder so reaches the published marts a minute or two after its
+ingest, without waiting for the night.
 
 The nightly schedule rebuilds what the submissions feed — raw audit, dbt build (models, tests as
 asset checks), quality checks, publish — in one run, behind the same pool as every other writer.
@@ -106,6 +112,49 @@ nightly_rebuild_job = dg.define_asset_job(
     description="Raw audit → dbt build (tests as checks) → quality checks → published marts.",
 )
 
+RUN_GOING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+PUBLISHED = dg.AssetKey("published_marts")
+
+
+def _loads_submissions(run: dg.DagsterRun) -> bool:
+    """Runs of the ingest job, of the whole pipeline, or launched on `submission` from the asset graph."""
+    return run.job_name in (ingest_job.name, "qiangji_pipeline") or SUBMISSION in (run.asset_selection or ())
+
+
+@dg.sensor(
+    job=nightly_rebuild_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="One rebuild of the warehouse and the published marts after new submissions were loaded.",
+)
+def refresh_after_ingest(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    instance = context.instance
+    loaded = instance.fetch_materializations(SUBMISSION, limit=1).records
+    if not loaded:
+        return dg.SensorResult(skip_reason="no submission loaded yet")
+    newest = loaded[0].storage_id
+    published = instance.fetch_materializations(PUBLISHED, limit=1).records
+    if published and published[0].storage_id > newest:
+        return dg.SensorResult(skip_reason="the marts were published after the newest submission")
+    if context.cursor and int(context.cursor) >= newest:
+        # Requested already; if that rebuild failed, its failure is in the UI and the night retries.
+        return dg.SensorResult(skip_reason="a rebuild was requested after the newest submission")
+    going = instance.get_runs(filters=dg.RunsFilter(statuses=RUN_GOING))
+    if any(_loads_submissions(run) for run in going):
+        return dg.SensorResult(
+            skip_reason="submissions are still loading: one rebuild after the last of them"
+        )
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"after-{newest}", tags={"qiangji/after": "new submissions"})],
+        cursor=str(newest),
+    )
+
+
 nightly_rebuild = dg.ScheduleDefinition(
     name="nightly_rebuild",
     job=nightly_rebuild_job,
@@ -115,4 +164,6 @@ nightly_rebuild = dg.ScheduleDefinition(
     description="Every night: rebuild the warehouse from the raw tables and publish the marts.",
 )
 
-defs = dg.Definitions(sensors=[landing_sensor], schedules=[nightly_rebuild], jobs=[nightly_rebuild_job])
+defs = dg.Definitions(
+    sensors=[landing_sensor, refresh_after_ingest], schedules=[nightly_rebuild], jobs=[nightly_rebuild_job]
+)

@@ -160,6 +160,36 @@ def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_t
         assert instance.get_dynamic_partitions("submission") == ["120104|2007H1", "unmatched"]
 
 
+def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs):
+    from orchestration.defs.schedules import refresh_after_ingest
+
+    ingest = defs.resolve_job_def("ingest_submissions")
+    with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
+
+        def tick(cursor: str | None) -> dg.SensorResult:
+            return refresh_after_ingest(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+        def load(district: str) -> None:
+            write_xlsx(home / "landing" / f"{district}_2007H1.xlsx", minimal_sheets(district, "2007H1"))
+            instance.add_dynamic_partitions("submission", [f"{district}|2007H1"])
+            assert ingest.execute_in_process(instance=instance, partition_key=f"{district}|2007H1").success
+
+        first = tick(None)
+        assert not first.run_requests and "no submission" in first.skip_reason.skip_message
+        load("120104")
+        [request] = (after_first := tick(first.cursor)).run_requests
+        assert request.job_name in (None, "nightly_rebuild")
+        assert not tick(after_first.cursor).run_requests  # requested once, not every 30 s
+
+        load("120105")
+        queued = instance.create_run_for_job(ingest, status=dg.DagsterRunStatus.NOT_STARTED)  # a third file
+        waiting = tick(after_first.cursor)
+        assert not waiting.run_requests and "still loading" in waiting.skip_reason.skip_message
+        instance.report_run_canceled(queued)
+        [second] = tick(after_first.cursor).run_requests  # one rebuild for both later files
+        assert second.run_key != request.run_key
+
+
 # --- runs -------------------------------------------------------------------------------------------
 
 
@@ -426,7 +456,7 @@ def test_the_webserver_serves_the_asset_graph(home, defs):
     assert nodes["published_marts"]["groupName"] == "publish"
     [entry] = data["workspaceOrError"]["locationEntries"]
     [repo] = entry["locationOrLoadError"]["repositories"]
-    assert [s["name"] for s in repo["sensors"]] == ["landing_sensor"]
+    assert sorted(s["name"] for s in repo["sensors"]) == ["landing_sensor", "refresh_after_ingest"]
     assert [s["name"] for s in repo["schedules"]] == ["nightly_rebuild"]
 
 

@@ -9,11 +9,12 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test dev lint check-format manifest clean help
+.PHONY: run test test-fast dev lint check-format manifest clean help
 
 help:
 	@echo "make run    set up .venv, generate demo submissions if $(LANDING) is empty, run the pipeline"
-	@echo "make test   run the test suite"
+	@echo "make test   run the whole test suite (as CI does)"
+	@echo "make test-fast   the default suite without the slow tests (under 10 minutes on 2 cores)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff"
 
@@ -40,8 +41,12 @@ run: $(BIN)/qiangji manifest
 	fi
 	$(BIN)/qiangji run --home $(HOME_DIR) --landing $(LANDING) --demo
 
+# Every test, the slow ones too (CI runs this). `make test-fast` leaves out those marked slow.
 test: $(BIN)/qiangji manifest
 	$(BIN)/python -m pytest -q
+
+test-fast: $(BIN)/qiangji manifest
+	$(BIN)/python -m pytest -q -m "not slow"
 
 dev: $(BIN)/qiangji manifest
 	$(BIN)/qiangji dev --home $(HOME_DIR) --landing $(LANDING) --demo

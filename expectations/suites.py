@@ -41,6 +41,9 @@ class ExpectationOutcome:
     observed: str | None
     error: str | None  # could not be evaluated: counts as a failure, never a pass
     sample: list[dict[str, Any]] = field(default_factory=list)
+    # failing rows per submission (queries that return submission_id), counted in DuckDB over every
+    # failing row — GX itself keeps at most 200 — so the audit trail answers per district and period
+    failing_by_submission: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def fct_unit_snapshot_checks() -> list[Check]:
         warning(
             lambda: rows(
                 "a 联合党支部 pools several units: it covers at least two",
-                "SELECT submission_id, covering_org_code, count(*) AS units FROM {batch}"
+                "SELECT submission_id, '单位' AS source_sheet, min(source_row) AS source_row,"
+                " covering_org_code, count(*) AS units FROM {batch}"
                 " WHERE covering_org_type = '联合党支部'"
                 " GROUP BY submission_id, covering_org_code HAVING count(*) < 2",
             )
@@ -129,7 +133,8 @@ def fct_unit_snapshot_checks() -> list[Check]:
         warning(
             lambda: rows(
                 "an organization other than a 联合党支部 covers one unit (its own)",
-                "SELECT submission_id, covering_org_code, count(*) AS units FROM {batch}"
+                "SELECT submission_id, '单位' AS source_sheet, min(source_row) AS source_row,"
+                " covering_org_code, count(*) AS units FROM {batch}"
                 " WHERE is_covered AND covering_org_type <> '联合党支部' AND NOT is_reporting_committee"
                 " GROUP BY submission_id, covering_org_code HAVING count(*) > 1",
             )
@@ -145,9 +150,12 @@ def fct_unit_snapshot_checks() -> list[Check]:
                 " count(*) AS counted FROM main.fct_member_snapshot m JOIN main.fct_organization_snapshot o"
                 " ON m.submission_id = o.submission_id AND m.org_code = o.org_code"
                 " GROUP BY o.submission_id, coalesce(o.parent_org_code, o.org_code))"
-                " SELECT d.submission_id, d.org_code, d.declared, coalesce(c.counted, 0) AS counted"
+                " SELECT d.submission_id, '组织' AS source_sheet, o.source_row, d.org_code, d.declared,"
+                " coalesce(c.counted, 0) AS counted"
                 " FROM declared d LEFT JOIN counted c ON d.submission_id = c.submission_id"
                 " AND d.org_code = c.org_code"
+                " LEFT JOIN main.fct_organization_snapshot o ON d.submission_id = o.submission_id"
+                " AND d.org_code = o.org_code"
                 " WHERE abs(d.declared - coalesce(c.counted, 0)) > greatest(5, 0.2 * d.declared)",
             )
         ),
@@ -334,7 +342,8 @@ def run_suites(
             )
             result = validation.run(result_format="COMPLETE")
             by_id = {str(e.id): s for e, s in zip(suite.expectations, severities, strict=True)}
-            results.append(_outcome(suite_name, table, result, by_id))
+            outcome = _outcome(suite_name, table, result, by_id)
+            results.append(_count_by_submission(datasource, outcome, result))
     finally:
         close_datasource(datasource)
     return results
@@ -376,6 +385,30 @@ def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Sev
             )
         )
     return SuiteOutcome(suite_name, table, outcomes)
+
+
+def _count_by_submission(datasource: Any, suite: SuiteOutcome, result: Any) -> SuiteOutcome:
+    """Count the failing rows of each submission for the failed row queries that name submissions,
+    on GX's own persisted connection (the same DuckDB, the same query as the expectation)."""
+    import dataclasses
+
+    import sqlalchemy as sa
+
+    connection = datasource.get_execution_engine()._connection
+    outcomes = []
+    for outcome, r in zip(suite.outcomes, result.results, strict=True):
+        query = r.expectation_config.kwargs.get("unexpected_rows_query")
+        if outcome.success or not query or not outcome.sample or "submission_id" not in outcome.sample[0]:
+            outcomes.append(outcome)
+            continue
+        failing = query.replace("{batch}", f"main.{suite.table}")
+        counted = connection.execute(
+            sa.text(f"SELECT submission_id, count(*) FROM ({failing}) AS failing GROUP BY submission_id")
+        ).fetchall()
+        outcomes.append(
+            dataclasses.replace(outcome, failing_by_submission={str(k): int(n) for k, n in counted})
+        )
+    return SuiteOutcome(suite.suite, suite.table, outcomes)
 
 
 def run_suite(warehouse: Path, table: str) -> SuiteOutcome:

@@ -10,6 +10,7 @@ district X in period P, and when was it fixed" is one query:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -138,27 +139,61 @@ def dbt_rows(run_results: dict[str, Any], run_id: str, checked_at: dt.datetime) 
     return audit_frame(rows)
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
 def gx_rows(suite_outcomes: list[Any], run_id: str, checked_at: dt.datetime) -> pl.DataFrame:
-    """Every expectation of every GX suite, from `expectations.suites.SuiteOutcome`s."""
+    """Every expectation of every GX suite, from `expectations.suites.SuiteOutcome`s.
+
+    One row per expectation for the whole warehouse; a failed row query that names submissions
+    adds one row per failing submission (district and period filled by `locate_submissions`),
+    so a failed expectation is traced to its files, and through `source_row` to their rows.
+    `details` is JSON: the error if it could not be evaluated, and a sample of the failing rows.
+    """
     rows = []
     for suite in suite_outcomes:
         for o in suite.outcomes:
+            base = {
+                "run_id": run_id,
+                "checked_at": checked_at,
+                "layer": "gx",
+                "check_name": f"{suite.suite}: {o.name}",
+                "asset": suite.table,
+                "district_code": None,
+                "period": None,
+                "severity": o.severity,
+            }
+            failing = o.unexpected_count if o.unexpected_count is not None else (0 if o.success else 1)
+            summary = {k: v for k, v in {"error": o.error, "sample": o.sample}.items() if v}
             rows.append(
                 {
-                    "run_id": run_id,
-                    "checked_at": checked_at,
-                    "layer": "gx",
-                    "check_name": f"{suite.suite}: {o.name}",
-                    "asset": suite.table,
-                    "district_code": None,
-                    "period": None,
+                    **base,
                     "submission_id": None,
                     "passed": o.success,
-                    "failing_count": o.unexpected_count
-                    if o.unexpected_count is not None
-                    else (0 if o.success else 1),
-                    "severity": o.severity,
-                    "details": o.error,
+                    "failing_count": failing,
+                    "details": _json(summary) if summary else None,
                 }
             )
+            for submission_id, count in sorted(o.failing_by_submission.items()):
+                sample = [r for r in o.sample if str(r.get("submission_id")) == submission_id]
+                rows.append(
+                    {
+                        **base,
+                        "submission_id": submission_id,
+                        "passed": False,
+                        "failing_count": count,
+                        "details": _json({"sample": sample}) if sample else None,
+                    }
+                )
     return audit_frame(rows)
+
+
+def locate_submissions(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Fill district and period of a run's audit rows that name a submission but not where it is from."""
+    con.execute(
+        f"UPDATE {AUDIT_TABLE} AS a SET district_code = s.district_code, period = s.period"
+        " FROM raw.submissions AS s"
+        " WHERE a.run_id = ? AND a.submission_id = s.submission_id AND a.district_code IS NULL",
+        [run_id],
+    )

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -104,12 +105,17 @@ def run(
         # dbt, the checks and publish. With no submission at all, everything after ingest.
         keys = register_landing(instance, landing.resolve())
         job = defs.resolve_job_def("qiangji_pipeline" if keys else "nightly_rebuild")
-        with contextlib.redirect_stdout(dbt_log):
+        run_id = str(uuid.uuid4())
+        # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log
+        # file) Dagster's INFO lines, which say the same in order.
+        bar = err.is_terminal
+        with contextlib.redirect_stdout(dbt_log), _run_progress(instance, run_id, landing, keys, bar):
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
+                run_id=run_id,
                 tags=all_partitions_tags(keys) if keys else None,
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if bar else "INFO"}}}},
             )
     if not result.success:
         failed = [e.step_key for e in result.all_events if e.is_step_failure]
@@ -126,6 +132,44 @@ def run(
         )
     if published.exists():
         print_summary(published)
+
+
+@contextlib.contextmanager
+def _run_progress(instance, run_id: str, landing: Path, keys: list[str], show: bool):
+    """A progress bar on stderr over files loaded, dbt nodes built and the other steps of the run."""
+    if not show:
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.pipeline import landing_partitions
+    from orchestration.defs.transform import warehouse_models
+    from orchestration.progress import STEP_LABELS, RunProgress, RunWatcher
+
+    files = sum(
+        len(paths) for key, paths in landing_partitions(landing.resolve()).items() if key in set(keys)
+    )
+    state = RunProgress(
+        files_total=files,
+        models_total=len(warehouse_models.keys),
+        other_steps=len(STEP_LABELS) - 2,
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # Dagster captures each step's output by pointing file descriptors 1 and 2 at a pipe that it
+    # copies to the terminal line by line, which would hold back the bar's in-place redraws until the
+    # step ends: the bar writes to its own duplicate of the terminal's descriptor, taken now.
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal:
+        console = Console(file=terminal)
+        with Progress(
+            *columns, console=console, transient=True, redirect_stdout=False, redirect_stderr=False
+        ) as bar:
+            task = bar.add_task("starting", total=state.total)
+
+            def show_state(p: RunProgress) -> None:
+                bar.update(task, description=p.description, completed=p.completed, total=p.total)
+
+            with RunWatcher(instance, run_id, state, show_state):
+                yield
 
 
 def print_summary(published: Path) -> None:

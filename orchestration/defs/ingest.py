@@ -41,6 +41,7 @@ PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 ID_LIKE = re.compile(r"\d{14}[\dXx]{1,4}")  # a national ID typed where it does not belong
 SAMPLE_SIZE = 20  # problems shown in a check's metadata (values are masked by ingest already)
 PROGRESS_EVERY = 50  # files between progress lines; files with problems are always logged
+FILE_DONE = "ingested {done}/{total}: "  # + the file name; a debug line per file (orchestration/progress.py)
 
 
 @dg.asset(
@@ -77,6 +78,7 @@ def submission(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> Itera
 
     def progress(o: IngestOutcome) -> None:
         done.append(o)
+        context.log.debug(FILE_DONE.format(done=len(done), total=len(paths)) + o.file_name)
         if o.status == "rejected" or o.quarantined_rows:
             context.log.warning(
                 f"{o.file_name}: {o.status}"

@@ -54,11 +54,12 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, qiangji: Q
 
     from expectations.data_docs import render_data_docs
     from expectations.suites import run_suites
-    from ingest.audit import gx_rows, now, write_audit_rows
+    from ingest.audit import gx_rows, locate_submissions, now, write_audit_rows
 
     outcomes = run_suites(qiangji.warehouse_path, qiangji.home_path / "quality")
     with duckdb.connect(str(qiangji.warehouse_path)) as con:
         write_audit_rows(con, gx_rows(outcomes, context.run.run_id, now()))
+        locate_submissions(con, context.run.run_id)
     docs = render_data_docs(
         qiangji.warehouse_path, qiangji.home_path / "quality" / "data_docs", context.run.run_id, outcomes
     )

@@ -99,7 +99,10 @@ def test_audit_rows_and_offline_data_docs(warehouse: Path, outcomes, tmp_path: P
             f"SELECT check_name, failing_count FROM {AUDIT_TABLE} WHERE run_id = 'run-a' AND layer = 'dbt'"
             " AND NOT passed"
         ).fetchall()
-    assert by_layer["dbt"] == 2 and by_layer["gx"] == sum(len(s.outcomes) for s in outcomes)
+    # one row per expectation, and one per submission with rows failing a row query
+    per_submission = sum(len(o.failing_by_submission) for s in outcomes for o in s.outcomes)
+    assert per_submission > 0
+    assert by_layer["dbt"] == 2 and by_layer["gx"] == sum(len(s.outcomes) for s in outcomes) + per_submission
     assert failed == [("unique_y", 3)]
     index = render_data_docs(warehouse, tmp_path / "data_docs", "run-a", outcomes)
     page = index.read_text(encoding="utf-8")

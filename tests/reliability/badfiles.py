@@ -351,6 +351,15 @@ def build_cases(folder: Path) -> list[Case]:
         )
         add(case_id, file, "rejected", f"a zip entry {entry}", rule="unsafe_entry")
     file = name("zip")
+    write_zip(folder / file, [(f"../{n}", d) for n, d in good])
+    add(
+        "zip_every_entry_under_dotdot",
+        file,
+        "rejected",
+        "every CSV under ../ (one 'top folder')",
+        rule="unsafe_entry",
+    )
+    file = name("zip")
     link = zipfile.ZipInfo("members.csv")
     link.external_attr = (stat.S_IFLNK | 0o777) << 16
     write_zip(folder / file, [*[(n, d) for n, d in good if n != "members.csv"], (link, b"/etc/passwd")])

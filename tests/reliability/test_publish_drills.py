@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -175,7 +174,8 @@ POLLER = textwrap.dedent(
         stopping = os.path.exists(stop)               # then one last read, of the last publication
         try:
             with duckdb.connect(db, read_only=True) as con:
-                seen_db.add(json.dumps(con.execute("SELECT min(label), max(label), count(*) FROM mart_x").fetchone()))
+                row = con.execute("SELECT min(label), max(label), count(*) FROM mart_x").fetchone()
+            seen_db.add(json.dumps(row))
             with open(parquet, "rb") as f:            # one open: one version of the file
                 frame = pl.read_parquet(f)
             seen_parquet.add(json.dumps([sorted(frame["label"].unique().to_list()), frame.height]))

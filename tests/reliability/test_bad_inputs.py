@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from badfiles import MAX_FILE_BYTES, MAX_ZIP_EXPANDED_BYTES, Case, build_cases
 from conftest import TEST_KEY
+from privacy import identities, leaks_in_duckdb
 
 from ingest.errors import RULES
 from ingest.generate import generate_submissions
@@ -262,3 +263,12 @@ def test_the_generators_accepted_files_have_no_error(run: Run):
         assert _outcome(entry) == "accepted", (file, entry["reason_rule"])
         if file not in with_rows:
             assert entry["quarantined_rows"] == 0, file
+
+
+def test_privacy_bad_input_never_puts_an_id_or_a_name_in_the_warehouse(run: Run):
+    """Problems quote the offending value: a national ID only masked, a name never."""
+    ids, names = identities(run.landing)
+    assert len(ids) > 100 and len(names) > 100
+    assert not leaks_in_duckdb(run.warehouse, ids, names)
+    masked = run.problems.filter(pl.col("column_header") == "公民身份号码")["value"].drop_nulls()
+    assert masked.len() > 10 and masked.str.contains(r"\*", literal=False).all()  # 120104********1234

@@ -93,6 +93,7 @@ def run(
 
     from orchestration.definitions import defs
     from orchestration.defs.ingest import all_partitions_tags, register_landing
+    from orchestration.recovery import fail_abandoned_runs, launcher_tags
     from orchestration.resources import dagster_instance
 
     log_dir = home.resolve() / "logs"
@@ -103,6 +104,10 @@ def run(
         # One run of the job the UI shows: a single-run backfill of every submission partition
         # (each (reporting unit, period) with a file in the landing folder gets its partition), then
         # dbt, the checks and publish. With no submission at all, everything after ingest.
+        for abandoned in fail_abandoned_runs(instance):
+            err.print(
+                f"[yellow]run {abandoned} was killed before it ended[/yellow]: marked failed, its slot freed"
+            )
         keys = register_landing(instance, landing.resolve())
         job = defs.resolve_job_def("qiangji_pipeline" if keys else "nightly_rebuild")
         run_id = str(uuid.uuid4())
@@ -114,7 +119,7 @@ def run(
                 instance=instance,
                 raise_on_error=False,
                 run_id=run_id,
-                tags=all_partitions_tags(keys) if keys else None,
+                tags={**(all_partitions_tags(keys) if keys else {}), **launcher_tags()},
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if bar else "INFO"}}}},
             )
     if not result.success:

@@ -53,6 +53,10 @@ RULES: dict[str, tuple[str, str]] = {
     # row rules: the row is quarantined
     "required": ("必填项为空", "a required value is missing"),
     "text_too_long": ("单元格超过 32767 个字符", "the cell is over 32,767 characters"),
+    "excel_error": (
+        "单元格为 Excel 错误值（如 #N/A、#DIV/0!）：请修正公式或直接填写数值",
+        "the cell holds an Excel error value (#N/A, #DIV/0!, …): fix the formula or enter the value",
+    ),
     "date_format": ("日期无法识别", "not a recognizable date"),
     "integer_format": ("不是整数", "not a whole number"),
     "number_format": ("不是数字", "not a number"),

@@ -26,6 +26,19 @@ _PARSE_RULE = {
     "bool": "boolean_format",
 }
 _EXCEL_EPOCH = pl.date(1899, 12, 30)
+# What Excel shows (and writes to CSV) for a formula that failed; the reader writes them too.
+EXCEL_ERROR_VALUES = [
+    "#N/A",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#NULL!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+]
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
@@ -101,6 +114,7 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
         (pl.col(c.name).str.len_chars() > settings.max_cell_chars).fill_null(False).alias(c.name)
         for c in columns
     )
+    error_cells = cleaned.select(pl.col(c.name).is_in(EXCEL_ERROR_VALUES).fill_null(False) for c in columns)
     unreadable = pl.DataFrame(
         {
             c.name: typed[c.name].is_null() & cleaned[c.name].is_not_null()
@@ -109,19 +123,22 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
         }
     )
     long_any = long_cells.select(pl.all().any()).row(0, named=True)
+    error_any = error_cells.select(pl.all().any()).row(0, named=True)
     unreadable_any = unreadable.select(pl.all().any()).row(0, named=True) if unreadable.width else {}
     problem_parts = []
     for c in columns:
         has_long, has_unreadable = long_any[c.name], unreadable_any.get(c.name, False)
-        if not (has_long or has_unreadable):
+        has_error = error_any[c.name]
+        if not (has_long or has_unreadable or has_error):
             continue
         bad = long_cells[c.name]
+        error = error_cells[c.name]
         failed = unreadable[c.name] if has_unreadable else pl.Series([False] * cleaned.height)
         value = mask_id_expr(c.name) if c.dtype == "national_id" else pl.col(c.name).str.slice(0, 200)
         problem_parts.append(
             cleaned.select(ROW, c.name)
-            .with_columns(_failed=failed, _long=bad)
-            .filter(pl.col("_failed") | pl.col("_long"))
+            .with_columns(_failed=failed, _long=bad, _error=error)
+            .filter(pl.col("_failed") | pl.col("_long") | pl.col("_error"))
             .select(
                 pl.lit(raw.sheet.name).alias("sheet"),
                 pl.col(ROW).alias("row"),
@@ -129,12 +146,16 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
                 value.alias("value"),
                 pl.when(pl.col("_long"))
                 .then(pl.lit("text_too_long"))
+                .when(pl.col("_error"))
+                .then(pl.lit("excel_error"))
                 .otherwise(pl.lit(_PARSE_RULE.get(c.dtype)))
                 .alias("rule"),
                 pl.lit("row").alias("severity"),
             )
         )
-        if has_long:  # never keep an oversize cell
-            typed = typed.with_columns(pl.when(bad).then(None).otherwise(pl.col(c.name)).alias(c.name))
+        if has_long or has_error:  # never keep an oversize cell, nor an error value as if it were text
+            typed = typed.with_columns(
+                pl.when(bad | error).then(None).otherwise(pl.col(c.name)).alias(c.name)
+            )
     problems = pl.concat(problem_parts).cast(PROBLEM_SCHEMA) if problem_parts else empty_problems()
     return typed, problems

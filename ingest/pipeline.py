@@ -6,6 +6,7 @@ Plain functions with typed results, shared by the CLI, the Dagster assets and th
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -120,6 +121,9 @@ def ingest_submission(
             validated = validate_submission(read_submission(path, settings), settings)
     except StructuralError as exc:
         return _record_rejection(con, path, sha, name, exc.problem, empty_problems(), now())
+    except Exception as exc:  # a file nothing foresaw: rejected with its reason, the run goes on
+        problem = Problem(path.name, "unreadable_file", "structural", value=type(exc).__name__)
+        return _record_rejection(con, path, sha, name, problem, empty_problems(), now())
     warnings = validated.all_problems
     if validated.rejection is not None:
         return _record_rejection(con, path, sha, name, validated.rejection, warnings, now())
@@ -141,6 +145,15 @@ def ingest_submission(
     return _outcome(record, warnings)
 
 
+def printable_name(path: Path) -> str:
+    """The file's name as text: bytes that are not UTF-8 (a name from another system) as `\\xff`.
+
+    Python keeps such bytes as lone surrogates, which no UTF-8 writer (polars, DuckDB, a log)
+    accepts: one odd name would stop the whole run.
+    """
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def _record(
     path: Path,
     sha: str,
@@ -152,7 +165,7 @@ def _record(
 ) -> SubmissionRecord:
     return SubmissionRecord(
         submission_id=submission_id,
-        file_name=path.name,
+        file_name=printable_name(path),
         district_code=name.district_code if name else None,  # type: ignore[arg-type]
         period=str(name.period) if name else None,  # type: ignore[arg-type]
         version=name.version if name else None,  # type: ignore[arg-type]

@@ -80,6 +80,7 @@ def publish_marts(warehouse: Path, published_dir: Path, tables: list[str]) -> Pu
             _replace(_partial(target), target)
         _replace(partial_db, database)
     finally:
-        for leftover in published_dir.rglob(f"*.{os.getpid()}.partial"):
+        # `*.partial*`: DuckDB leaves its write-ahead log next to a database it could not finish
+        for leftover in published_dir.rglob(f"*.{os.getpid()}.partial*"):
             leftover.unlink(missing_ok=True)
     return Publication(database, rows, parquet, csv)

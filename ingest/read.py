@@ -8,11 +8,13 @@ Names of people are dropped here and never leave this module.
 from __future__ import annotations
 
 import codecs
+import re
 import shutil
 import stat
 import tempfile
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -50,7 +52,7 @@ def parse_submission_name(file_name: str, is_dir: bool = False) -> SubmissionNam
     def fail(rule: str) -> StructuralError:
         return StructuralError(Problem(file=file_name, rule=rule, severity="structural"))
 
-    m = FILE_NAME_PATTERN.match(file_name)
+    m = FILE_NAME_PATTERN.fullmatch(file_name)  # not match: `$` also matches before a final newline
     if not m or bool(m.group("ext")) == is_dir:
         raise fail("file_name")
     district = m.group("district").upper()
@@ -125,7 +127,7 @@ def _read_workbook(path: Path) -> dict[str, tuple[str, pl.DataFrame]]:
                 raise StructuralError(
                     Problem(path.name, "duplicate_sheet", "structural", sheet=sheet.name, value=sheet_name)
                 )
-            data = reader.load_sheet(sheet_name, header_row=None, dtypes="string").to_polars()
+            data = _with_error_values(reader.load_sheet(sheet_name, header_row=None, dtypes="string"))
             found[sheet.alias] = (sheet_name, data)
         return found
     except StructuralError:
@@ -134,6 +136,42 @@ def _read_workbook(path: Path) -> dict[str, tuple[str, pl.DataFrame]]:
         raise StructuralError(
             Problem(path.name, "unreadable_file", "structural", value=type(exc).__name__)
         ) from None
+
+
+_CALAMINE_ERRORS = {
+    "Div0": "#DIV/0!",
+    "NA": "#N/A",
+    "Name": "#NAME?",
+    "Null": "#NULL!",
+    "Num": "#NUM!",
+    "Ref": "#REF!",
+    "Value": "#VALUE!",
+    "GettingData": "#GETTING_DATA",
+}
+
+
+def _with_error_values(sheet) -> pl.DataFrame:
+    """The sheet as text, a cell holding an Excel error (#N/A, #DIV/0!…) as that text.
+
+    fastexcel reads an error cell as empty, which would silently turn a failed formula into a
+    missing value (or no value at all in an optional column); as text it gets its own message.
+    """
+    batch, errors = sheet.to_arrow_with_errors()
+    data = pl.from_arrow(batch)
+    if not errors:
+        return data  # type: ignore[return-value]
+    columns = data.columns  # type: ignore[union-attr]
+    fixes: dict[str, dict[int, str]] = {}
+    for error in errors.errors:
+        row, col = error.offset_position
+        match = re.search(r"Error\((\w+)\)", error.detail)
+        fixes.setdefault(columns[col], {})[row] = _CALAMINE_ERRORS.get(
+            match.group(1) if match else "", "#N/A"
+        )
+    return data.with_columns(  # type: ignore[union-attr]
+        pl.Series(name, [fix.get(i, v) for i, v in enumerate(data[name].to_list())], pl.String)  # type: ignore[index]
+        for name, fix in fixes.items()
+    )
 
 
 @contextmanager
@@ -199,14 +237,20 @@ def _extract_zip(path: Path, into: Path, settings: IngestSettings) -> Path:
             target = into / leaf
             if target.exists():
                 raise unsafe(leaf)
-            with archive.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    budget -= len(chunk)
-                    if budget < 0:  # the declared sizes lied: a zip bomb
-                        raise StructuralError(
-                            Problem(path.name, "zip_limits", "structural", value="expanded size")
-                        )
-                    dst.write(chunk)
+            try:
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        budget -= len(chunk)
+                        if budget < 0:  # the declared sizes lied: a zip bomb
+                            raise StructuralError(
+                                Problem(path.name, "zip_limits", "structural", value="expanded size")
+                            )
+                        dst.write(chunk)
+            # a damaged entry (bad CRC, corrupt deflate data, a method zipfile cannot read)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise StructuralError(
+                    Problem(path.name, "unreadable_file", "structural", value=type(exc).__name__)
+                ) from None
     return into
 
 

@@ -185,7 +185,7 @@ HEADER_ALIASES: dict[str, str] = {
 FILE_NAME_PATTERN = re.compile(
     r"^(?P<district>\d{6}|XT\d{2})_(?P<year>\d{4})H(?P<half>[12])(_v(?P<version>\d+))?"
     r"(?P<ext>\.xlsx|\.xls|\.zip)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # \d: ASCII digits only (full-width ones would pass as a code)
 )
 
 CITY_CODE = "120000"

@@ -47,3 +47,7 @@ def pipeline_home(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     result = run_cli("run", "--home", str(home), "--landing", str(generated))
     (home / "run.log").write_text(result.stdout + result.stderr)
     return home
+
+
+# The reliability suite's summary line (counts of bad-input cases, crash drills, idempotency, privacy).
+from reliability.summary import pytest_terminal_summary  # noqa: E402, F401

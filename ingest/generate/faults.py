@@ -57,6 +57,7 @@ NOT_PLANTED = {
     "file_too_large": "needs a file over the 200 MiB limit",
     "version_conflict": "an ingest-time rule (the same version received twice), not a property of one file",
     "cross_district_duplicate": "a warning of the warehouse across two districts' files, not of one file",
+    "excel_error": "an error cell is what a failing formula shows: tests/reliability builds such workbooks",
 }
 BASE_ROWS = 3_000  # a base sheet is cut to this many rows (references kept): small files at any scale
 COMMITTEE_TYPES = ("区县党委", "系统党委")

@@ -84,6 +84,21 @@ def audit_tables(qiangji: QiangjiHome) -> list[str]:
     return [AUDIT_TABLE]
 
 
+def _latest_evaluation(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey):
+    """The check's most recent evaluation, by when it was evaluated.
+
+    Not `get_latest_asset_check_execution_by_key`: that is the execution planned last, i.e. of the
+    run that started last. Of two runs started together, the one that started last may have
+    evaluated first; then each run would find a check older than the other's rebuild, and
+    neither would publish (seen in tests/reliability's two-runs drill).
+    """
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
+
+    done = {Status.SUCCEEDED, Status.FAILED}
+    records = instance.event_log_storage.get_asset_check_execution_history(check_key, limit=20, status=done)
+    return max((r for r in records if r.event is not None), key=lambda r: r.event.timestamp, default=None)
+
+
 def unchecked_models(context: dg.AssetExecutionContext) -> list[str]:
     """Published models whose blocking checks did not all pass after the model was last built."""
     # The checks of the whole code location: a run's own asset graph holds only what it selected.
@@ -92,7 +107,7 @@ def unchecked_models(context: dg.AssetExecutionContext) -> list[str]:
     graph = defs.get_repository_def().asset_graph
     keys = [dg.AssetKey([name]) for name in PUBLISHED_MODELS]
     blocking = [k for k in graph.get_check_keys_for_assets(keys) if graph.get_check_spec(k).blocking]
-    latest = context.instance.event_log_storage.get_latest_asset_check_execution_by_key(blocking)
+    latest = {k: _latest_evaluation(context.instance, k) for k in blocking}
     unchecked = []
     for key in keys:
         built = context.instance.get_latest_materialization_event(key)

@@ -5,8 +5,6 @@ the real `qiangji dev` (dagster dev: webserver, daemon, run launcher) in a tempo
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,17 +14,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import ROOT, TEST_KEY
+from conftest import ROOT, TEST_KEY, free_port, stop_process_group
 
 from ingest.environment import QUIET_TELEMETRY
 
 RUNS_QUERY = """{ runsOrError { ... on Runs { results { runId jobName status } } } }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _graphql(opener: urllib.request.OpenerDirector, url: str, query: str) -> dict:
@@ -59,7 +51,7 @@ def test_a_dropped_workbook_is_loaded_checked_and_published_while_make_dev_runs(
 ):
     home, landing, log = tmp_path / "home", tmp_path / "home" / "landing", tmp_path / "dev.log"
     landing.mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY}
     env.pop("DAGSTER_HOME", None)  # `qiangji dev` puts it under the home
     qiangji = str(Path(sys.executable).with_name("qiangji"))
@@ -110,12 +102,7 @@ def test_a_dropped_workbook_is_loaded_checked_and_published_while_make_dev_runs(
         finally:
             instance.dispose()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
 
     with duckdb.connect(str(home / "published" / "marts.duckdb"), read_only=True) as con:
         status = con.execute(

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 from builders import minimal_sheets, write_xlsx
-from conftest import ROOT, TEST_KEY
+from conftest import ROOT, TEST_KEY, free_port, stop_process_group
 
 from ingest.environment import QUIET_TELEMETRY, prepare_dbt
 from ingest.load import sha256_of
@@ -397,14 +395,8 @@ def test_two_runs_at_once_both_succeed_one_writer_at_a_time(home, defs, generate
 # --- the UI -----------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_webserver_serves_the_asset_graph(home, defs):
-    port = _free_port()
+    port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
     proc = subprocess.Popen(
         [str(webserver), "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
@@ -442,12 +434,7 @@ def test_the_webserver_serves_the_asset_graph(home, defs):
         with local.open(request, timeout=60) as response:
             data = json.loads(response.read())["data"]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_process_group(proc)
     nodes = {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
     assert nodes["submission"]["isPartitioned"] and nodes["submission"]["groupName"] == "ingest"
     assert nodes["raw/members"]["groupName"] == "ingest"

@@ -66,6 +66,7 @@ def _load_zip_native(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def native_load(files: list[Path], database: Path, workers: int = 2) -> dict:
     """Every file's data sheets appended to one DuckDB table per sheet; workbooks read `workers` at a time."""
+    database.parent.mkdir(parents=True, exist_ok=True)
     database.unlink(missing_ok=True)
     with duckdb.connect(str(database)) as con:
         workbooks = [f for f in files if f.suffix.lower() == ".xlsx"]
@@ -163,6 +164,7 @@ def pandas_load(files: list[Path], database: Path) -> dict:
     import pandera.pandas as pa
 
     schemas = {s.alias: _pandera_schema(s) for s in DATA_SHEETS}
+    database.parent.mkdir(parents=True, exist_ok=True)
     database.unlink(missing_ok=True)
     rows = failures = 0
     with duckdb.connect(str(database)) as con:

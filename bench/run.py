@@ -64,7 +64,9 @@ def pipeline_run(data: Dataset, work: Path, build: bool) -> dict:
     warehouse, archive = home / "warehouse.duckdb", home / "archive"
     files = landing_of(data.files("xlsx"), work / "landing-xlsx")
     stages = {"check": timed("check", files=[str(f) for f in files])}
-    stages["ingest"] = timed("ingest", files=[str(f) for f in files], warehouse=str(warehouse), archive=str(archive))
+    stages["ingest"] = timed(
+        "ingest", files=[str(f) for f in files], warehouse=str(warehouse), archive=str(archive)
+    )
     if build:
         stages |= warehouse_build(home)
     resub = {}
@@ -98,7 +100,9 @@ def machine() -> dict:
         platform.processor(),
     )  # fmt: skip
     mem_kb = next(
-        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
     )
     import duckdb
     import fastexcel
@@ -148,7 +152,9 @@ def summarize(runs: list[dict], floors: list[dict], pandas: dict, build: bool) -
                 "zip_floor_s": wall(floor["zip"]),
                 "zip_ingest_over_floor": wall(run["zip_ingest"]) / wall(floor["zip"]),
                 "speedup_vs_pandas": pandas["xlsx"]["wall_s"] / wall(s["ingest"]) if pandas else None,
-                "zip_speedup_vs_pandas": pandas["zip"]["wall_s"] / wall(run["zip_ingest"]) if pandas else None,
+                "zip_speedup_vs_pandas": pandas["zip"]["wall_s"] / wall(run["zip_ingest"])
+                if pandas
+                else None,
                 "resubmission_s": resub if build else None,
                 "resubmission_share": resub / full if build else None,
                 **{f"{k}_s": wall(s[k]) for k in WAREHOUSE_STAGES if k in s},
@@ -194,10 +200,12 @@ def bench(
         )
     pandas = (
         {
-            c: {"wall_s": median([p[c]["wall_s"] for p in pandas_measured]),
-                "peak_rss_mb": max(p[c]["peak_rss_mb"] for p in pandas_measured)}
+            c: {
+                "wall_s": median([p[c]["wall_s"] for p in pandas_measured]),
+                "peak_rss_mb": max(p[c]["peak_rss_mb"] for p in pandas_measured),
+            }
             for c in ("xlsx", "zip")
-        }  # fmt: skip
+        }
         if pandas_measured
         else {}
     )
@@ -275,12 +283,20 @@ def main(argv: list[str] | None = None) -> None:
 
 def print_summary(result: dict, out: Path) -> None:
     print(f"scale {result['scale']:g}, {sum(result['rows'].values()):,} rows, {result['runs']} runs → {out}")
-    for key in ("end_to_end_s", "peak_rss_mb", "ingest_over_floor", "speedup_vs_pandas", "resubmission_share"):
+    for key in (
+        "end_to_end_s",
+        "peak_rss_mb",
+        "ingest_over_floor",
+        "speedup_vs_pandas",
+        "resubmission_share",
+    ):
         ok = result["within_budget"].get(key)
         verdict = "" if ok is None else ("ok" if ok else "OVER BUDGET")
         print(f"  {key:<20} {result[key]!s:>10}   budget {BUDGETS[key]:g}  {verdict}")
-    for key in ("floor_s", "check_s", "ingest_s", "dbt_s", "gx_s", "publish_s", "resubmission_s", "zip_ingest_s",
-                "zip_floor_s", "qiangji_run_s"):  # fmt: skip
+    shown = (
+        "floor_s check_s ingest_s dbt_s gx_s publish_s resubmission_s zip_floor_s zip_ingest_s qiangji_run_s"
+    )
+    for key in shown.split():
         if result.get(key) is not None:
             print(f"  {key:<20} {result[key]!s:>10}")
     print(f"  load average start {result['loadavg_start']} end {result['loadavg_end']}")

@@ -9,7 +9,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-fast dev lint check-format manifest clean help
+.PHONY: run test test-fast dev lint check-format manifest clean help bench
 
 help:
 	@echo "make run    set up .venv, generate demo submissions if $(LANDING) is empty, run the pipeline"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast   the default suite without the slow tests (under 10 minutes on 2 cores)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff"
+	@echo "make bench  city-scale benchmark (minutes; not part of make test): bench/results/latest.json"
 
 # The venv is rebuilt when pyproject.toml changes.
 $(BIN)/qiangji: pyproject.toml
@@ -50,6 +51,11 @@ test-fast: $(BIN)/qiangji manifest
 
 dev: $(BIN)/qiangji manifest
 	$(BIN)/qiangji dev --home $(HOME_DIR) --landing $(LANDING) --demo
+
+# The city-scale benchmark (docs/performance.md). Generated submissions are cached in bench/.cache/.
+BENCH_ARGS ?= --scale 1.0 --runs 3
+bench: $(BIN)/qiangji manifest
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(BIN)/qiangji
 	$(BIN)/ruff check .

@@ -8,9 +8,9 @@ sees `person_key`.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import polars as pl
@@ -92,20 +92,42 @@ def load_key(demo_key_file: Path | None = None) -> bytes:
     return path.read_text().strip().encode()
 
 
-def pseudonymize(ids: pl.Series, key: bytes) -> pl.Series:
-    """HMAC-SHA256 (hex) of every ID; computed once per distinct ID."""
-    inner = hmac.new(key, digestmod=hashlib.sha256)
-    uniques = ids.drop_nulls().unique()
+def hmac_hex(key: bytes) -> Callable[[str], str]:
+    """HMAC-SHA256 (hex) of a string under `key`, as `hmac.new(key, value, sha256).hexdigest()`.
+
+    The padded key's inner and outer SHA-256 states are computed once and copied per value:
+    a third of the cost of `hmac.new(...).copy()` per value, which matters at a million IDs.
+    """
+    block = hashlib.sha256().block_size
+    padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
 
     def one(value: str) -> str:
-        h = inner.copy()
-        h.update(value.encode())
-        return h.hexdigest()
+        i = inner.copy()
+        i.update(value.encode())
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
 
-    mapping = pl.DataFrame(
+    return one
+
+
+def pseudonym_map(ids: Iterable[pl.Series], key: bytes) -> pl.DataFrame:
+    """`_id` → `_key` (its HMAC), once for every distinct ID in all of `ids`."""
+    uniques = pl.concat([s.cast(pl.String).rename("_id") for s in ids]).drop_nulls().unique()
+    one = hmac_hex(key)
+    return pl.DataFrame(
         {"_id": uniques, "_key": [one(v) for v in uniques.to_list()]},
         schema={"_id": pl.String, "_key": pl.String},
     )
+
+
+def pseudonymize(ids: pl.Series, key: bytes, mapping: pl.DataFrame | None = None) -> pl.Series:
+    """HMAC-SHA256 (hex) of every ID; computed once per distinct ID (or looked up in `mapping`,
+    a `pseudonym_map` that holds every ID of `ids`)."""
+    if mapping is None:
+        mapping = pseudonym_map([ids], key)
     frame = pl.DataFrame({"_id": ids})
     return frame.join(mapping, on="_id", how="left", maintain_order="left")["_key"].alias(ids.name)
 

@@ -215,8 +215,16 @@ def _polars_types() -> dict[str, pl.DataType]:
 
 def rows_to_store(validated: ValidatedSubmission, submission_id: str, key: bytes) -> dict[str, pl.DataFrame]:
     """The typed frames as raw rows: IDs replaced by their pseudonym, context columns dropped."""
-    from ingest.identity import pseudonymize
+    from ingest.identity import pseudonym_map, pseudonymize
 
+    id_columns = [
+        validated.frames[s.alias][c.name]
+        for s in DATA_SHEETS
+        for c in s.columns
+        if c.stored and c.dtype == "national_id"
+    ]
+    # one HMAC per person, whichever sheets name them (a member's training rows reuse it)
+    mapping = pseudonym_map(id_columns, key)
     out = {}
     for sheet in DATA_SHEETS:
         frame = validated.frames[sheet.alias]
@@ -229,7 +237,7 @@ def rows_to_store(validated: ValidatedSubmission, submission_id: str, key: bytes
             if not c.stored:
                 continue
             if c.dtype == "national_id":
-                columns.append(pseudonymize(frame[c.name], key).alias("person_key"))
+                columns.append(pseudonymize(frame[c.name], key, mapping).alias("person_key"))
             else:
                 columns.append(pl.col(c.name))
         out[sheet.alias] = frame.select(columns)

@@ -128,7 +128,10 @@ def ingest_submission(
     if validated.rejection is not None:
         return _record_rejection(con, path, sha, name, validated.rejection, warnings, now())
 
-    frames = rows_to_store(validated, submission_id, key)
+    if prepared is not None and prepared.sha256 == sha and prepared.stored is not None:
+        frames = prepared.stored  # pseudonymized ahead, in the reading thread
+    else:
+        frames = rows_to_store(validated, submission_id, key)
     record = _record(
         path,
         sha,
@@ -226,17 +229,28 @@ class Prepared:
 
     sha256: str
     outcome: ValidatedSubmission | StructuralError | None
+    stored: dict[str, pl.DataFrame] | None = None  # `rows_to_store` of an accepted outcome, with `key`
 
 
-def prepare_submission(path: Path, settings: IngestSettings, known: frozenset[str] = frozenset()) -> Prepared:
-    """Read and validate a file without touching the warehouse (safe in a worker thread)."""
+def prepare_submission(
+    path: Path, settings: IngestSettings, known: frozenset[str] = frozenset(), key: bytes | None = None
+) -> Prepared:
+    """Read and validate a file without touching the warehouse (safe in a worker thread).
+
+    With `key`, a submission that passed is also pseudonymized here, so the writing thread only writes.
+    """
     sha = sha256_of(path)
     if sha in known:
         return Prepared(sha, None)
     try:
-        return Prepared(sha, validate_submission(read_submission(path, settings), settings))
+        validated = validate_submission(read_submission(path, settings), settings)
     except StructuralError as exc:
         return Prepared(sha, exc)
+    stored = None
+    if key is not None and validated.rejection is None:
+        submission_id = f"{parse_submission_name(path.name, path.is_dir()).key}-{sha[:8]}"
+        stored = rows_to_store(validated, submission_id, key)
+    return Prepared(sha, validated, stored)
 
 
 def ingest_landing(
@@ -266,7 +280,7 @@ def ingest_landing(
         def read_ahead() -> None:
             while len(ahead) <= workers and (path := next(pending, None)) is not None:
                 ahead.append(
-                    (path, pool.submit(prepare_submission, path, settings, known) if workers else None)
+                    (path, pool.submit(prepare_submission, path, settings, known, key) if workers else None)
                 )
 
         read_ahead()

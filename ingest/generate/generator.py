@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import spec
 from ._units import reporting_units
+from .csvzip import write_submission_zip
 from .faults import fault_base, write_faults
 from .periods import period_index, period_label
 from .snapshot import build_submission, reporter_at, sources_of
@@ -38,6 +39,7 @@ def generate_submissions(
     seed: int = 2006,
     progress: Callable[[int, int], None] | None = None,
     faults: bool = False,
+    zip_dir: Path | None = None,
 ) -> GenerationSummary:
     """Write `<code>_<period>.xlsx` for every reporting unit and period it reports in.
 
@@ -45,6 +47,7 @@ def generate_submissions(
     only the periods first_period..last_period are written. The same arguments give the same
     bytes. scale 1.0 is the city's size (about 1M members). `faults`: also write files with known
     defects and their manifest into `out_dir/faults/` (see `faults.py`); the rest is unchanged.
+    `zip_dir`: also write every submission as a zip of CSVs there (same content, the other container).
     """
     began = time.perf_counter()
     if scale <= 0:
@@ -54,6 +57,8 @@ def generate_submissions(
         raise ValueError(f"{last_period} is before {first_period}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if zip_dir is not None:
+        Path(zip_dir).mkdir(parents=True, exist_ok=True)
     horizon = last + 1
     units = reporting_units()
     jobs = [(ru.code, t) for t in range(first, horizon) for ru in units if reporter_at(ru.code, t) == ru.code]
@@ -70,6 +75,8 @@ def generate_submissions(
         sub = build_submission(reporter, t, universes)
         path = out_dir / f"{reporter}_{sub.period}.xlsx"
         write_submission(path, sub)
+        if zip_dir is not None:
+            write_submission_zip(Path(zip_dir) / f"{reporter}_{sub.period}.zip", sub)
         files.append(path)
         for alias, frame in sub.tables.items():
             rows[alias] += frame.height

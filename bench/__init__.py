@@ -1,0 +1,1 @@
+"""City-scale benchmark of the ingest pipeline (issue #8): `make bench`, see docs/performance.md."""

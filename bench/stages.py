@@ -1,0 +1,184 @@
+"""The measured stages, each run in a fresh subprocess: its wall time and its own peak RSS.
+
+`python -m bench.stages <stage> <json args>` runs one stage and prints one JSON line:
+`{"stage": ..., "seconds": ..., "peak_rss_mb": ..., "detail": {...}}`. The peak is the process's
+own high-water mark (`ru_maxrss`), together with any children it waited for, so a stage is
+measured with nothing else in its memory (the imports it needs are part of its cost).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH_KEY = b"qiangji-bench-key-not-a-secret-0123456789abcdef"
+PUBLISHED_TABLES = [
+    "mart_target_attainment",
+    "mart_target_attainment_current_districts",
+    "mart_member_development",
+    "mart_organization_coverage",
+    "mart_cadre_training",
+    "mart_submission_status",
+    "mart_cross_district_duplicates",
+    "dim_target",
+    "dim_district",
+    "dim_period",
+    "audit_submission_problems",
+]
+
+
+def stage_check(files: list[str]) -> dict:
+    """`qiangji check` on every file: the clerk's pre-check, same reader and rules, no warehouse."""
+    from ingest.precheck import check_paths
+
+    reports = check_paths([Path(f) for f in files])
+    return {"files": len(reports), "accepted": sum(r.accepted for r in reports)}
+
+
+def stage_ingest(files: list[str], warehouse: str, archive: str, workers: int = 2) -> dict:
+    """`ingest_landing`, the code path of the `submission` asset (and of `qiangji run`)."""
+    from ingest.pipeline import ingest_landing
+
+    outcomes = ingest_landing(
+        [Path(f) for f in files], Path(warehouse), Path(archive), BENCH_KEY, workers=workers
+    )
+    statuses: dict[str, int] = {}
+    for o in outcomes:
+        statuses[o.status] = statuses.get(o.status, 0) + 1
+    return {"statuses": statuses, "rows": sum(sum(o.rows.values()) for o in outcomes)}
+
+
+def stage_dbt(warehouse: str) -> dict:
+    """`dbt build` of the whole project (seeds, models, tests) on the warehouse, as dagster-dbt runs it."""
+    from dbt.cli.main import dbtRunner
+
+    from ingest.environment import QUIET_TELEMETRY
+    from ingest.reference import project_root
+
+    os.environ.update(QUIET_TELEMETRY)
+    os.environ["QIANGJI_WAREHOUSE"] = warehouse
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    project = project_root() / "dbt_project"
+    log_dir = Path(warehouse).parent / "dbt-logs"
+    result = dbtRunner().invoke(
+        ["build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet",
+         "--log-path", str(log_dir), "--target-path", str(Path(warehouse).parent / "dbt-target")]
+    )  # fmt: skip
+    if not result.success:
+        raise RuntimeError(f"dbt build failed: {result.exception or 'see ' + str(log_dir)}")
+    return {"nodes": len(result.result or [])}
+
+
+def stage_gx(warehouse: str, quality: str) -> dict:
+    """Every Great Expectations suite, evaluated inside DuckDB (the `great_expectations_suites` check)."""
+    from expectations.suites import run_suites
+
+    outcomes = run_suites(Path(warehouse), Path(quality))
+    failed = [o.name for s in outcomes for o in s.outcomes if not o.success and o.severity == "blocking"]
+    if failed:
+        raise RuntimeError(f"blocking expectations failed: {failed}")
+    return {"suites": len(outcomes)}
+
+
+def stage_publish(warehouse: str, published: str) -> dict:
+    """`publish_marts`: marts.duckdb, Parquet and CSV written aside and renamed into place."""
+    from ingest.publish import publish_marts
+
+    publication = publish_marts(Path(warehouse), Path(published), PUBLISHED_TABLES)
+    return {"rows": sum(publication.rows.values())}
+
+
+def stage_floor(files: list[str], database: str, workers: int = 2) -> dict:
+    """The floor: the same files into DuckDB tables with native readers, no validation at all."""
+    from bench.baselines import native_load
+
+    return native_load([Path(f) for f in files], Path(database), workers)
+
+
+def stage_pandas(files: list[str], database: str) -> dict:
+    """The pandas way: read_excel/read_csv → pandera (pandas) → DuckDB."""
+    from bench.baselines import pandas_load
+
+    return pandas_load([Path(f) for f in files], Path(database))
+
+
+def stage_qiangji_run(home: str, landing: str) -> dict:
+    """`qiangji run --demo`: the real user path through Dagster, end to end."""
+    env = {**os.environ, "QIANGJI_PSEUDONYM_KEY": BENCH_KEY.decode()}
+    qiangji = Path(sys.executable).with_name("qiangji")
+    done = subprocess.run(
+        [str(qiangji), "run", "--home", home, "--landing", landing],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"qiangji run failed: {done.stderr[-2000:]}")
+    return {}
+
+
+STAGES: dict[str, Callable[..., dict]] = {
+    "check": stage_check,
+    "ingest": stage_ingest,
+    "dbt": stage_dbt,
+    "gx": stage_gx,
+    "publish": stage_publish,
+    "floor": stage_floor,
+    "pandas": stage_pandas,
+    "qiangji_run": stage_qiangji_run,
+}
+
+
+def peak_rss_mb() -> float:
+    """The high-water RSS of this process and of the children it waited for (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its waited-for children: robust to a busy machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_stage(stage: str, **kwargs: object) -> dict:
+    """Run `stage` in a fresh interpreter; its timing, peak RSS and details."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stages", stage, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"stage {stage} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def main(argv: list[str]) -> None:
+    stage, kwargs = argv[0], json.loads(argv[1])
+    began, cpu = time.perf_counter(), cpu_seconds()
+    detail = STAGES[stage](**kwargs)
+    report = {
+        "stage": stage,
+        "seconds": round(time.perf_counter() - began, 3),
+        "cpu_s": round(cpu_seconds() - cpu, 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "detail": detail,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

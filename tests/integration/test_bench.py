@@ -8,11 +8,14 @@ from both containers, and one district's _v2 superseding its first version.
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.run import bench
 
 HEADLINE = ("end_to_end_s", "peak_rss_mb", "ingest_over_floor", "speedup_vs_pandas", "resubmission_share")
 
 
+@pytest.mark.slow  # about ten subprocesses, 30 CPU-seconds
 def test_bench_at_a_tiny_scale_writes_the_headline_metrics(tmp_path: Path) -> None:
     out = tmp_path / "results" / "latest.json"
     bench(0.002, 1, out, tmp_path / "work", cache_dir=tmp_path / "cache", build=False, qiangji_run=False)

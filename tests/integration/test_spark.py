@@ -17,8 +17,8 @@ pytest.importorskip(
     "dbt.adapters.spark", reason="the spark extra is not installed: pip install -e '.[spark]'"
 )
 
-from builders import minimal_sheets, write_xlsx  # noqa: E402
-from warehouse_builds import (  # noqa: E402
+from builders import minimal_sheets, write_xlsx
+from warehouse_builds import (
     dbt,
     duckdb_columns,
     duckdb_rows,
@@ -29,7 +29,7 @@ from warehouse_builds import (  # noqa: E402
     spark_rows,
 )
 
-from ingest.export import export_raw_parquet  # noqa: E402
+from ingest.export import export_raw_parquet
 
 pytestmark = [
     pytest.mark.slow,

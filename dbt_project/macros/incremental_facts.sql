@@ -8,8 +8,9 @@
   deleted first (a new version may have no rows in a sheet, so the batch alone cannot remove them).
 
   Spark (Parquet, no DELETE): `insert_overwrite` of partitions by period. The batch is every
-  current row of the periods where a submission is new; partitions holding rows of superseded
-  submissions are dropped first, which makes their periods "new" and rewritten whole.
+  current row of the periods where a current submission has rows the table does not hold yet;
+  partitions holding rows of superseded submissions are dropped first, which makes their periods
+  new and rewritten whole.
 
   Either way a full refresh gives the same rows (tests/integration/test_incremental.py). Change a
   fact's columns, or the periods seed, and run once with --full-refresh (on_schema_change: fail).
@@ -36,15 +37,24 @@
 {% endmacro %}
 
 
-{# The rows of the batch: `current` is the alias of int_current_submissions in the fact's query. #}
-{% macro fact_batch(current) %}
+{#
+  The rows of the batch. `current` is the alias of int_current_submissions in the fact's query,
+  `rows` the staging model the fact's rows come from. On Spark a period is rewritten when one of
+  its current submissions has rows the table does not hold; a submission without any rows in this
+  sheet never makes its period new again.
+#}
+{% macro fact_batch(current, rows) %}
     {%- if not is_incremental() -%}
         true
     {%- elif target.type == 'spark' -%}
         {{ current }}.period in (
             select n.period
             from {{ ref('int_current_submissions') }} as n
-            where not exists (select 1 from {{ this }} as f where f.submission_id = n.submission_id)
+            where
+                not exists (select 1 from {{ this }} as f where f.submission_id = n.submission_id)
+                and exists (
+                    select 1 from {{ rows }} as r where r.submission_id = n.submission_id and not r.is_quarantined
+                )
         )
     {%- else -%}
         not exists (select 1 from {{ this }} as f where f.submission_id = {{ current }}.submission_id)

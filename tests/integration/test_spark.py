@@ -64,16 +64,27 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
+def _partition_files(home: Path, table: str) -> dict[str, list[str]]:
+    """The data files of each partition of a Spark table: an overwritten partition gets new ones."""
+    folder = home / "spark" / "warehouse" / "qiangji.db" / table
+    return {p.name: sorted(f.name for f in p.glob("*.parquet")) for p in folder.glob("period=*")}
+
+
 @pytest.fixture(scope="module")
-def resubmitted(home: Path) -> Path:
-    """南开区 resubmits 2010H1 (no 培训 rows at all); both targets build again, Spark incrementally."""
+def resubmitted(home: Path) -> tuple[Path, dict[str, set[str]]]:
+    """南开区 resubmits 2010H1 (no 培训 rows at all); both targets build again, Spark incrementally.
+    Also: the partitions of each fact the Spark run rewrote."""
+    before = {t: _partition_files(home, t) for t in FACTS}
     sheets = minimal_sheets("120104", "2010H1")
     sheets["培训"] = []
     assert ingest(home, write_xlsx(home / "120104_2010H1_v2.xlsx", sheets)) == ["accepted"]
     export_raw_parquet(home / "warehouse.duckdb", home / "raw_parquet")
     dbt(home, "run")
     dbt(home, "run", target="spark")
-    return home
+    after = {t: _partition_files(home, t) for t in FACTS}
+    rewritten = {t: {p for p in before[t].keys() | after[t].keys() if before[t].get(p) != after[t].get(p)}
+                 for t in FACTS}  # fmt: skip
+    return home, rewritten
 
 
 def test_spark_and_duckdb_agree_on_every_attainment_row(home: Path):
@@ -89,12 +100,18 @@ def test_spark_and_duckdb_agree_on_the_other_marts(home: Path, table: str):
     assert duck and spark == duck
 
 
-def test_after_a_resubmission_spark_incremental_equals_duckdb(resubmitted: Path):
-    compiled = resubmitted / "dbt-spark" / "run" / "qiangji" / "models" / "marts" / "core"
+def test_after_a_resubmission_spark_incremental_equals_duckdb(resubmitted):
+    home, _ = resubmitted
+    compiled = home / "dbt-spark" / "run" / "qiangji" / "models" / "marts" / "core"
     assert "insert overwrite table" in (compiled / "fct_member_snapshot.sql").read_text()
     for table in [ATTAINMENT, *FACTS]:
-        duck, spark = _both(resubmitted, table)
+        duck, spark = _both(home, table)
         assert spark == duck, table
-    resubmitted_rows = [r for r in duckdb_rows(resubmitted, "fct_unit_snapshot", ["district_code", "period"])
+    resubmitted_rows = [r for r in duckdb_rows(home, "fct_unit_snapshot", ["district_code", "period"])
                         if r == ("120104", "2010H1")]  # fmt: skip
     assert len(resubmitted_rows) == 4  # the new version's 单位 rows only
+
+
+def test_spark_rewrote_only_the_resubmitted_period(resubmitted):
+    _, rewritten = resubmitted
+    assert rewritten == {t: {"period=2010H1"} for t in FACTS}

@@ -32,4 +32,4 @@ from {{ ref('stg_admissions') }} as a
 inner join {{ ref('int_current_submissions') }} as c on a.submission_id = c.submission_id
 left join {{ ref('fct_member_snapshot') }} as m
     on a.submission_id = m.submission_id and a.person_key = m.person_key
-where not a.is_quarantined and {{ fact_batch('c') }}
+where not a.is_quarantined and {{ fact_batch('c', ref('stg_admissions')) }}

@@ -13,4 +13,4 @@ select
     o.established_date
 from {{ ref('stg_organizations') }} as o
 inner join {{ ref('int_current_submissions') }} as c on o.submission_id = c.submission_id
-where not o.is_quarantined and {{ fact_batch('c') }}
+where not o.is_quarantined and {{ fact_batch('c', ref('stg_organizations')) }}

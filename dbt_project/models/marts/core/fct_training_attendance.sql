@@ -12,4 +12,4 @@ select
     t.training_days
 from {{ ref('stg_training') }} as t
 inner join {{ ref('int_current_submissions') }} as c on t.submission_id = c.submission_id
-where not t.is_quarantined and {{ fact_batch('c') }}
+where not t.is_quarantined and {{ fact_batch('c', ref('stg_training')) }}

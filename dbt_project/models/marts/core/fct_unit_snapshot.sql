@@ -29,4 +29,4 @@ from {{ ref('stg_units') }} as u
 inner join {{ ref('int_current_submissions') }} as c on u.submission_id = c.submission_id
 left join {{ ref('fct_organization_snapshot') }} as o
     on u.submission_id = o.submission_id and u.covering_org_code = o.org_code
-where not u.is_quarantined and {{ fact_batch('c') }}
+where not u.is_quarantined and {{ fact_batch('c', ref('stg_units')) }}

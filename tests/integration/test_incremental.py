@@ -16,6 +16,8 @@ FACTS = [
     "fct_activity",
     "fct_training_attendance",
 ]
+pytestmark = pytest.mark.slow  # three dbt runs
+
 MARTS = ["mart_target_attainment", "mart_target_attainment_current_districts", "mart_organization_coverage"]
 
 

@@ -24,7 +24,7 @@ $(BIN)/qiangji: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'  # spark: tests/integration/test_spark.py
 	@touch $@
 
 # The dbt manifest is prepared at build time, never parsed when Dagster imports the definitions.

@@ -215,6 +215,28 @@ def print_summary(published: Path) -> None:
     console.print(f"published marts: {published}")
 
 
+@app.command("export-raw")
+def export_raw(
+    home: HomeOption = Path("data"),
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder for the Parquet files [<home>/raw_parquet]")
+    ] = None,
+) -> None:
+    """Write the warehouse's raw tables as Parquet, for the dbt project's Spark target."""
+    from ingest.export import export_raw_parquet
+
+    warehouse = home / "warehouse.duckdb"
+    if not warehouse.exists():
+        err.print(f"[red]no warehouse[/red] at {warehouse}: run `qiangji run --home {home}` first")
+        raise typer.Exit(2)
+    target = (out or home / "raw_parquet").resolve()
+    summary = export_raw_parquet(warehouse, target)
+    written = sum(summary.written.values())
+    removed = sum(summary.removed.values())
+    console.print(f"raw tables: {written} files written, {removed} removed, in {target}")
+    console.print(f"for dbt on Spark: QIANGJI_RAW_PARQUET={target}")
+
+
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="submission files or folders")],

@@ -32,6 +32,8 @@ def configure(home: Path, landing: Path, demo: bool = False) -> dict[str, str]:
         "QIANGJI_HOME": str(home),
         "QIANGJI_LANDING": str(landing.resolve()),
         "QIANGJI_WAREHOUSE": str(home / "warehouse.duckdb"),
+        # the Spark target's raw tables (`qiangji export-raw`); a cluster's location is kept
+        "QIANGJI_RAW_PARQUET": os.environ.get("QIANGJI_RAW_PARQUET") or str(home / "raw_parquet"),
         "DAGSTER_HOME": str(dagster_home),
     }
     if demo:

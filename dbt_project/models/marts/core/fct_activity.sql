@@ -1,4 +1,6 @@
 -- 活动: activities inside each period.
+{{ incremental_fact() }}
+
 select
     c.district_code,
     c.period,
@@ -15,4 +17,4 @@ select
     a.participants
 from {{ ref('stg_activities') }} as a
 inner join {{ ref('int_current_submissions') }} as c on a.submission_id = c.submission_id
-where not a.is_quarantined
+where not a.is_quarantined and {{ fact_batch('c', ref('stg_activities')) }}

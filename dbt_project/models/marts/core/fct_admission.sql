@@ -1,5 +1,7 @@
 -- 发展党员: admissions inside each period, with the admitted member's attributes taken from the
 -- 党员 row of the same submission (targets.md). Age is in completed years at admission.
+{{ incremental_fact() }}
+
 select
     c.district_code,
     c.period,
@@ -30,4 +32,4 @@ from {{ ref('stg_admissions') }} as a
 inner join {{ ref('int_current_submissions') }} as c on a.submission_id = c.submission_id
 left join {{ ref('fct_member_snapshot') }} as m
     on a.submission_id = m.submission_id and a.person_key = m.person_key
-where not a.is_quarantined
+where not a.is_quarantined and {{ fact_batch('c', ref('stg_admissions')) }}

@@ -1,4 +1,6 @@
 -- 党员: members registered at the end of each period (pseudonymized: person_key only).
+{{ incremental_fact() }}
+
 select
     c.district_code,
     c.period,
@@ -18,4 +20,4 @@ select
     m.occupation
 from {{ ref('stg_members') }} as m
 inner join {{ ref('int_current_submissions') }} as c on m.submission_id = c.submission_id
-where not m.is_quarantined
+where not m.is_quarantined and {{ fact_batch('c', ref('stg_members')) }}

@@ -1,4 +1,6 @@
 -- 培训: attendance at 集中培训 activities (the district's own rows only).
+{{ incremental_fact() }}
+
 select
     c.district_code,
     c.period,
@@ -10,4 +12,4 @@ select
     t.training_days
 from {{ ref('stg_training') }} as t
 inner join {{ ref('int_current_submissions') }} as c on t.submission_id = c.submission_id
-where not t.is_quarantined
+where not t.is_quarantined and {{ fact_batch('c', ref('stg_training')) }}

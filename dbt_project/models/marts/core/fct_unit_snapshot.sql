@@ -1,5 +1,7 @@
 -- 单位: host units at the end of each period. "Covered": the covering organization is one of the
 -- same submission whose type is 党委, 党工委, 党总支, 党支部 or 联合党支部 (targets.md).
+{{ incremental_fact() }}
+
 select
     c.district_code,
     c.period,
@@ -27,4 +29,4 @@ from {{ ref('stg_units') }} as u
 inner join {{ ref('int_current_submissions') }} as c on u.submission_id = c.submission_id
 left join {{ ref('fct_organization_snapshot') }} as o
     on u.submission_id = o.submission_id and u.covering_org_code = o.org_code
-where not u.is_quarantined
+where not u.is_quarantined and {{ fact_batch('c', ref('stg_units')) }}

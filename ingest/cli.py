@@ -104,7 +104,7 @@ def run(
         # (each (reporting unit, period) with a file in the landing folder gets its partition), then
         # dbt, the checks and publish. With no submission at all, everything after ingest.
         for run_id in fail_abandoned_runs(instance):
-            err.print(f"[yellow]run {run_id} was killed before it ended[/yellow]: marked failed, its slot freed")
+            err.print(f"[yellow]run {run_id} was killed before it ended[/yellow]: marked failed, slot freed")
         keys = register_landing(instance, landing.resolve())
         job = defs.resolve_job_def("qiangji_pipeline" if keys else "nightly_rebuild")
         with contextlib.redirect_stdout(dbt_log):

@@ -19,19 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 BENCH_KEY = b"qiangji-bench-key-not-a-secret-0123456789abcdef"
-PUBLISHED_TABLES = [
-    "mart_target_attainment",
-    "mart_target_attainment_current_districts",
-    "mart_member_development",
-    "mart_organization_coverage",
-    "mart_cadre_training",
-    "mart_submission_status",
-    "mart_cross_district_duplicates",
-    "dim_target",
-    "dim_district",
-    "dim_period",
-    "audit_submission_problems",
-]
 
 
 def stage_check(files: list[str]) -> dict:
@@ -89,9 +76,9 @@ def stage_gx(warehouse: str, quality: str) -> dict:
 
 def stage_publish(warehouse: str, published: str) -> dict:
     """`publish_marts`: marts.duckdb, Parquet and CSV written aside and renamed into place."""
-    from ingest.publish import publish_marts
+    from ingest.publish import PUBLISHED_MODELS, publish_marts
 
-    publication = publish_marts(Path(warehouse), Path(published), PUBLISHED_TABLES)
+    publication = publish_marts(Path(warehouse), Path(published), PUBLISHED_MODELS)
     return {"rows": sum(publication.rows.values())}
 
 

@@ -16,6 +16,22 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+# The dbt models BI tools get: marts and dimensions only, no member-level or raw rows (the audit
+# tables of the warehouse's `audit` schema are added by the publishing step).
+PUBLISHED_MODELS = [
+    "mart_target_attainment",
+    "mart_target_attainment_current_districts",
+    "mart_member_development",
+    "mart_organization_coverage",
+    "mart_cadre_training",
+    "mart_submission_status",
+    "mart_cross_district_duplicates",
+    "dim_target",
+    "dim_district",
+    "dim_period",
+    "audit_submission_problems",
+]
+
 # A cell starting with one of these is a formula to Excel, LibreOffice and WPS (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

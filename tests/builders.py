@@ -198,16 +198,16 @@ def write_csv_folder(
             w = csv.writer(f)
             if name == COVER.name:
                 for row in rows:
-                    w.writerow([row["key"], _text(row["value"])])
+                    w.writerow([row["key"], cell_text(row["value"])])
                 continue
             headers = _headers(name)
             w.writerow(headers)
             for row in rows:
-                w.writerow([_text(row.get(h)) for h in headers])
+                w.writerow([cell_text(row.get(h)) for h in headers])
     return folder
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.date):

@@ -15,23 +15,8 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ingest.publish import publish_marts
+from ingest.publish import PUBLISHED_MODELS, publish_marts
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
-
-# Marts and dimensions only: no member-level or raw rows leave the warehouse.
-PUBLISHED_MODELS = [
-    "mart_target_attainment",
-    "mart_target_attainment_current_districts",
-    "mart_member_development",
-    "mart_organization_coverage",
-    "mart_cadre_training",
-    "mart_submission_status",
-    "mart_cross_district_duplicates",
-    "dim_target",
-    "dim_district",
-    "dim_period",
-    "audit_submission_problems",
-]
 
 
 @dg.asset(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
-from builders import make_id, minimal_sheets
+from builders import cell_text, make_id, minimal_sheets
 
 from ingest.spec import COVER, DATA_SHEETS
 
@@ -153,14 +153,6 @@ def write_book(path: Path, sheets: Sheets | None = None, edit: Edit | None = Non
     return path
 
 
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
 def csv_entries(sheets: Sheets | None = None) -> dict[str, str]:
     """One CSV text per sheet, named by the English alias (as `members.csv`)."""
     sheets = sheets or padded_sheets()
@@ -170,11 +162,11 @@ def csv_entries(sheets: Sheets | None = None) -> dict[str, str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         if name == COVER.name:
-            writer.writerows([row["key"], _text(row["value"])] for row in rows)
+            writer.writerows([row["key"], cell_text(row["value"])] for row in rows)
         else:
             headers = _headers(name)
             writer.writerow(headers)
-            writer.writerows([_text(row.get(h)) for h in headers] for row in rows)
+            writer.writerows([cell_text(row.get(h)) for h in headers] for row in rows)
         out[f"{aliases[name]}.csv"] = buffer.getvalue()
     return out
 

@@ -121,11 +121,23 @@ STAGES: dict[str, Callable[..., dict]] = {
 }
 
 
+def _own_high_water_kib() -> int:
+    """This process's own RSS high-water mark. Linux carries the parent's RSS at fork into the
+    child's `ru_maxrss` across exec, so a stage started by a large parent (the bench after generating
+    the data) would report the parent's size; VmHWM belongs to the process's own memory map."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def peak_rss_mb() -> float:
     """The high-water RSS of this process and of the children it waited for (Linux: KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+    return max(_own_high_water_kib(), children) / 1024
 
 
 def cpu_seconds() -> float:

@@ -23,9 +23,18 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a `qiangji` subprocess: quiet, the test key, and no DAGSTER_HOME (the
+    command puts the instance under its --home)."""
+    from ingest.environment import QUIET_TELEMETRY
+
+    env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY, **extra}
+    env.pop("DAGSTER_HOME", None)
+    return env
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "QIANGJI_PSEUDONYM_KEY": TEST_KEY, **(env or {})}
-    full_env.pop("DAGSTER_HOME", None)
+    full_env = cli_env(**(env or {}))
     result = subprocess.run([QIANGJI, *args], capture_output=True, text=True, env=full_env, cwd=ROOT)
     if check and result.returncode != 0:
         raise AssertionError(

@@ -12,6 +12,12 @@ import dagster as dg
 from expectations.suites import SUITES
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
 
+# The two checks of a suite: its expectations of one severity, the check's name suffix and severity.
+CHECKS_OF_A_SUITE = (
+    ("blocking", "integrity", dg.AssetCheckSeverity.ERROR),
+    ("warning", "warnings", dg.AssetCheckSeverity.WARN),
+)
+
 
 def _specs() -> list[dg.AssetCheckSpec]:
     specs = []
@@ -65,34 +71,23 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, qiangji: Q
     )
     context.log.info(f"Data Docs: {docs}")
     for suite in outcomes:
-        key = dg.AssetKey([suite.table])
-        blocking = [o for o in suite.outcomes if o.severity == "blocking"]
-        warnings = [o for o in suite.outcomes if o.severity == "warning"]
-        failed_blocking = [o for o in blocking if not o.success]
-        failed_warnings = [o for o in warnings if not o.success]
-        yield dg.AssetCheckResult(
-            asset_key=key,
-            check_name=f"{suite.suite}_integrity",
-            passed=not failed_blocking,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "expectations": dg.MetadataValue.int(len(blocking)),
-                "failed": dg.MetadataValue.int(len(failed_blocking)),
-                "failures": dg.MetadataValue.md(_md(failed_blocking)),
-                "data_docs": dg.MetadataValue.path(str(docs)),
-            },
-        )
-        yield dg.AssetCheckResult(
-            asset_key=key,
-            check_name=f"{suite.suite}_warnings",
-            passed=not failed_warnings,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                "expectations": dg.MetadataValue.int(len(warnings)),
-                "failed": dg.MetadataValue.int(len(failed_warnings)),
-                "failures": dg.MetadataValue.md(_md(failed_warnings)),
-            },
-        )
+        for severity, suffix, dagster_severity in CHECKS_OF_A_SUITE:
+            expectations = [o for o in suite.outcomes if o.severity == severity]
+            failed = [o for o in expectations if not o.success]
+            metadata = {
+                "expectations": dg.MetadataValue.int(len(expectations)),
+                "failed": dg.MetadataValue.int(len(failed)),
+                "failures": dg.MetadataValue.md(_md(failed)),
+            }
+            if severity == "blocking":
+                metadata["data_docs"] = dg.MetadataValue.path(str(docs))
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey([suite.table]),
+                check_name=f"{suite.suite}_{suffix}",
+                passed=not failed,
+                severity=dagster_severity,
+                metadata=metadata,
+            )
 
 
 defs = dg.Definitions(asset_checks=[great_expectations_suites])

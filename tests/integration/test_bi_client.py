@@ -5,7 +5,6 @@ Superset's connection for it is the URI `duckdb:////path/to/published/marts.duck
 parameters `{"connect_args": {"read_only": true}}`; this test uses exactly that.
 """
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,9 +14,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, TEST_KEY, run_cli
-
-from ingest.environment import QUIET_TELEMETRY
+from conftest import QIANGJI, ROOT, cli_env, run_cli
 
 # district × period cells holding a current submission: grows when a run publishes a new period
 SUBMITTED_CELLS = sa.text(
@@ -81,16 +78,11 @@ def test_a_sqlalchemy_reader_is_undisturbed_while_a_run_writes_and_publishes(gen
 
     for path in sorted(generated.glob("*_2006H2.xlsx"))[:3]:  # a new period: more attainment rows
         shutil.copyfile(path, landing / path.name)
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"},
-        **QUIET_TELEMETRY,
-        "QIANGJI_PSEUDONYM_KEY": TEST_KEY,
-    }
-    qiangji = str(Path(sys.executable).with_name("qiangji"))
+    env = cli_env()
     warehouse = home / "warehouse.duckdb"
     untouched = warehouse.stat().st_mtime_ns
     run = subprocess.Popen(
-        [qiangji, "run", "--home", str(home), "--landing", str(landing)],
+        [QIANGJI, "run", "--home", str(home), "--landing", str(landing)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

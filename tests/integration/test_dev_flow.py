@@ -3,10 +3,8 @@ folder, a run starting by itself, its checks recorded, and the published marts u
 the real `qiangji dev` (dagster dev: webserver, daemon, run launcher) in a temporary home."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -14,9 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import ROOT, TEST_KEY, free_port, stop_process_group
-
-from ingest.environment import QUIET_TELEMETRY
+from conftest import QIANGJI, ROOT, cli_env, free_port, stop_process_group
 
 RUNS_QUERY = """{ runsOrError { ... on Runs { results { runId jobName status } } } }"""
 
@@ -52,12 +48,10 @@ def test_a_dropped_workbook_is_loaded_checked_and_published_while_make_dev_runs(
     home, landing, log = tmp_path / "home", tmp_path / "home" / "landing", tmp_path / "dev.log"
     landing.mkdir(parents=True)
     port = free_port()
-    env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY}
-    env.pop("DAGSTER_HOME", None)  # `qiangji dev` puts it under the home
-    qiangji = str(Path(sys.executable).with_name("qiangji"))
+    env = cli_env()  # `qiangji dev` puts DAGSTER_HOME under the home
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [qiangji, "dev", "--home", str(home), "--port", str(port)],
+            [QIANGJI, "dev", "--home", str(home), "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 from builders import minimal_sheets, write_xlsx
-from conftest import ROOT, TEST_KEY, free_port, stop_process_group
+from conftest import QIANGJI, ROOT, TEST_KEY, cli_env, free_port, stop_process_group
 
 from ingest.environment import QUIET_TELEMETRY, prepare_dbt
 from ingest.load import sha256_of
@@ -458,10 +458,8 @@ def test_two_qiangji_runs_at_once_both_succeed(
     landing.mkdir()
     for path in sorted(generated.glob("*_2006H1.xlsx"))[:6]:
         shutil.copyfile(path, landing / path.name)
-    env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY}
-    env.pop("DAGSTER_HOME", None)
-    qiangji = str(Path(sys.executable).with_name("qiangji"))
-    command = [qiangji, "run", "--home", str(tmp_path / "home"), "--landing", str(landing)]
+    env = cli_env()
+    command = [QIANGJI, "run", "--home", str(tmp_path / "home"), "--landing", str(landing)]
     procs = [
         subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -6,13 +6,12 @@ import pty
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from builders import minimal_sheets, write_xlsx
-from conftest import ROOT, TEST_KEY
+from conftest import QIANGJI, ROOT, TEST_KEY, cli_env
 
 from ingest.environment import QUIET_TELEMETRY, prepare_dbt
 from orchestration.progress import RunProgress
@@ -62,13 +61,10 @@ def test_qiangji_run_in_a_terminal_shows_a_progress_bar(generated: Path, tmp_pat
     landing.mkdir()
     for path in sorted(generated.glob("*_2009H1.xlsx"))[:3]:
         shutil.copyfile(path, landing / path.name)
-    env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY, "TERM": "xterm-256color"}
-    env.pop("DAGSTER_HOME", None)
-    env["COLUMNS"], env["LINES"] = "120", "40"
+    env = cli_env(TERM="xterm-256color", COLUMNS="120", LINES="40")
     primary, secondary = pty.openpty()
-    qiangji = str(Path(sys.executable).with_name("qiangji"))
     proc = subprocess.Popen(
-        [qiangji, "run", "--home", str(tmp_path / "home"), "--landing", str(landing)],
+        [QIANGJI, "run", "--home", str(tmp_path / "home"), "--landing", str(landing)],
         cwd=ROOT,
         env=env,
         stdin=secondary,

@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +23,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import ROOT, TEST_KEY
+from conftest import QIANGJI, ROOT, cli_env
 from privacy import identities, leaks_in_duckdb, leaks_in_parquet, needles_of
 
-from ingest.environment import QUIET_TELEMETRY
 from ingest.generate import generate_submissions
 from ingest.generate.faults import FAULTS_DIR
 from ingest.pipeline import audit_raw, list_landing
@@ -35,7 +33,6 @@ from orchestration.recovery import PID_TAG
 from orchestration.resources import WAREHOUSE_POOL
 
 pytestmark = pytest.mark.slow
-QIANGJI = str(Path(sys.executable).with_name("qiangji"))
 RUN_TIMEOUT = int(os.environ.get("QIANGJI_DRILL_TIMEOUT", "1200"))  # then a hung run fails
 PERIOD = "2007H2"
 GOOD_FILES = 12
@@ -50,8 +47,7 @@ HISTORY_TABLES = {"audit_check_results": "layer <> 'pandera'"}
 
 
 def _env() -> dict[str, str]:
-    env = {**os.environ, **QUIET_TELEMETRY, "QIANGJI_PSEUDONYM_KEY": TEST_KEY}
-    env.pop("DAGSTER_HOME", None)  # <home>/dagster, as `qiangji run` decides
+    env = cli_env()  # DAGSTER_HOME: <home>/dagster, as `qiangji run` decides
     return env
 
 

@@ -42,21 +42,29 @@ def stage_ingest(files: list[str], warehouse: str, archive: str, workers: int = 
     return {"statuses": statuses, "rows": sum(sum(o.rows.values()) for o in outcomes)}
 
 
-def stage_dbt(warehouse: str) -> dict:
-    """`dbt build` of the whole project (seeds, models, tests) on the warehouse, as dagster-dbt runs it."""
+def stage_dbt(warehouse: str, refresh: bool = False) -> dict:
+    """`dbt build` on the warehouse, as the Dagster asset runs it: the whole project (seeds, models,
+    data tests), or with `refresh` what the refresh after new submissions builds (`REFRESH_SELECT`)."""
     from dbt.cli.main import dbtRunner
 
-    from ingest.environment import QUIET_TELEMETRY
+    from ingest.environment import QUIET_TELEMETRY, REFRESH_SELECT, dbt_build_env
     from ingest.reference import project_root
 
     os.environ.update(QUIET_TELEMETRY)
     os.environ["QIANGJI_WAREHOUSE"] = warehouse
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    os.environ.update(dbt_build_env())
     project = project_root() / "dbt_project"
-    log_dir = Path(warehouse).parent / "dbt-logs"
+    log_dir, target = Path(warehouse).parent / "dbt-logs", Path(warehouse).parent / "dbt-target"
+    # The project is parsed before a run (`qiangji prepare`) and dagster-dbt hands dbt that parse
+    # (partial_parse.msgpack) in a target folder of its own: so here, not a parse per build.
+    parsed = project / "target" / "partial_parse.msgpack"
+    if parsed.exists() and not (target / parsed.name).exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parsed, target / parsed.name)
     result = dbtRunner().invoke(
         ["build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet",
-         "--log-path", str(log_dir), "--target-path", str(Path(warehouse).parent / "dbt-target")]
+         "--log-path", str(log_dir), "--target-path", str(target),
+         *(["--select", REFRESH_SELECT] if refresh else [])]
     )  # fmt: skip
     if not result.success:
         raise RuntimeError(f"dbt build failed: {result.exception or 'see ' + str(log_dir)}")

@@ -20,6 +20,9 @@ class IngestSettings:
     max_cell_chars: int = 32_767
     # More than this share of a sheet's rows with errors of their own rejects the submission.
     quarantine_share: float = 0.05
+    # Unpacked bytes of the files read ahead and not yet written (ingest holds ≈3-8× this);
+    # one file is always read, whatever its size.
+    read_ahead_bytes: int = 256 * MIB
 
     @classmethod
     def from_env(cls) -> IngestSettings:
@@ -34,4 +37,5 @@ class IngestSettings:
             max_zip_expanded_bytes=int(num("QIANGJI_MAX_ZIP_EXPANDED_BYTES", d.max_zip_expanded_bytes, int)),
             max_cell_chars=int(num("QIANGJI_MAX_CELL_CHARS", d.max_cell_chars, int)),
             quarantine_share=float(num("QIANGJI_QUARANTINE_SHARE", d.quarantine_share, float)),
+            read_ahead_bytes=int(num("QIANGJI_READ_AHEAD_BYTES", d.read_ahead_bytes, int)),
         )

@@ -34,6 +34,7 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 SUBMISSIONS = dg.DynamicPartitionsDefinition(name="submission")
 SUBMISSION = dg.AssetKey(["submission"])
 RAW_TABLES = ["submissions", "problems", *[s.table for s in DATA_SHEETS]]
+RAW_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 STATUSES = ("accepted", "rejected", "superseded", "unchanged")
 # The run tags of a single run over a partition range, as Dagster's single-run backfills set them.
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -200,13 +201,13 @@ def _sample(problems: pl.DataFrame) -> str:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            dg.AssetKey(["raw", table]),
+            key,
             deps=[SUBMISSION],
             group_name="ingest",
             kinds={"duckdb"},
             description=f"raw.{table}: written by `submission`, one transaction per file; audited here",
         )
-        for table in RAW_TABLES
+        for table, key in zip(RAW_TABLES, RAW_KEYS, strict=True)
     ],
     check_specs=[
         dg.AssetCheckSpec(
@@ -222,9 +223,9 @@ def _sample(problems: pl.DataFrame) -> str:
 def raw_tables(qiangji: QiangjiHome) -> Iterator[object]:
     """The raw layer as a whole: rows per table, and the invariants the dbt models rely on."""
     audit = audit_raw(qiangji.warehouse_path)
-    for table in RAW_TABLES:
+    for table, key in zip(RAW_TABLES, RAW_KEYS, strict=True):
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(["raw", table]),
+            asset_key=key,
             metadata={"dagster/row_count": dg.MetadataValue.int(audit.row_counts[table])},
         )
     yield dg.AssetCheckResult(

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ingest.environment import dbt_build_env
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome, dbt_project_dir
 
 DBT_PROJECT = DbtProject(project_dir=dbt_project_dir())
@@ -58,12 +59,10 @@ def manifest_path() -> str:
     pool=WAREHOUSE_POOL,
 )
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qiangji: QiangjiHome):
-    # dbt's profile reads the warehouse path from the environment of its process.
+    # dbt's profile reads the warehouse path from the environment of its process; how a build
+    # selects its tests (ingest.environment.DBT_BUILD_ENV) too.
     os.environ["QIANGJI_WAREHOUSE"] = str(qiangji.warehouse_path)
-    # A run of part of the models (a backfill from the UI splits them: the seeds and dimensions,
-    # which need no submission, go first) runs only the tests whose models are all built by then,
-    # not a relationship test towards a model that does not exist yet. A full build runs them all.
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    os.environ.update(dbt_build_env())
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
     yield from invocation.stream()
     record_dbt_audit(qiangji, invocation.get_artifact("run_results.json"), context.run.run_id)

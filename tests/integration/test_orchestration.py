@@ -26,6 +26,9 @@ from ingest.load import sha256_of
 from ingest.pipeline import landing_partitions
 
 POOL_STEPS = {"submission", "raw_tables", "warehouse_models", "published_marts"}  # and the quality checks
+# What the nightly rebuild builds and a refresh after new submissions does not.
+SEEDS_AND_THEIR_DIMENSIONS = {"reporting_units", "periods", "targets", "code_values", "code_synonyms",
+                              "dim_district", "dim_period", "dim_target"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +168,8 @@ def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs
     with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
-            return refresh_after_ingest(dg.build_sensor_context(instance=instance, cursor=cursor))
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
+            return refresh_after_ingest(context)
 
         def load(district: str) -> None:
             write_xlsx(home / "landing" / f"{district}_2007H1.xlsx", minimal_sheets(district, "2007H1"))
@@ -176,16 +180,41 @@ def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs
         assert not first.run_requests and "no submission" in first.skip_reason.skip_message
         load("120104")
         [request] = (after_first := tick(first.cursor)).run_requests
-        assert request.job_name in (None, "nightly_rebuild")
+        assert request.job_name == "nightly_rebuild"  # a new home: the seeds were never built
         assert not tick(after_first.cursor).run_requests  # requested once, not every 30 s
+        for name in SEEDS_AND_THEIR_DIMENSIONS:  # built, as by the nightly rebuild
+            instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(name)))
 
         load("120105")
         queued = instance.create_run_for_job(ingest, status=dg.DagsterRunStatus.NOT_STARTED)  # a third file
         waiting = tick(after_first.cursor)
         assert not waiting.run_requests and "still loading" in waiting.skip_reason.skip_message
         instance.report_run_canceled(queued)
-        [second] = tick(after_first.cursor).run_requests  # one rebuild for both later files
+        [second] = tick(after_first.cursor).run_requests  # one refresh for both later files
         assert second.run_key != request.run_key
+        assert second.job_name == "refresh_after_submissions"
+
+
+def test_the_refresh_builds_what_reads_the_raw_tables_as_dbt_selects_it(defs, tmp_path: Path):
+    """The refresh job's dbt models are `dbt ls --select source:raw+` (what the benchmark builds)."""
+    from ingest.environment import REFRESH_SELECT, dbt_executable
+
+    def names(job: str) -> set[str]:
+        return {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.executable_asset_keys}
+
+    project = str(ROOT / "dbt_project")
+    listed = subprocess.run(
+        [dbt_executable(), "ls", "--select", REFRESH_SELECT, "--resource-type", "model", "--output", "name",
+         "--quiet", "--project-dir", project, "--profiles-dir", project, "--target-path", str(tmp_path),
+         "--log-path", str(tmp_path)],
+        env={**os.environ, **QUIET_TELEMETRY}, capture_output=True, text=True, check=True, cwd=project,
+    ).stdout.split()  # fmt: skip
+    refresh, nightly = names("refresh_after_submissions"), names("nightly_rebuild")
+    prefixes = ("stg", "int", "fct", "dim", "mart", "audit")
+    models = {name for name in nightly if name.split("_", 1)[0] in prefixes}
+    assert refresh & models == set(listed)
+    assert nightly - refresh == SEEDS_AND_THEIR_DIMENSIONS
+    assert {"raw/members", "published_marts", "attainment_dashboard"} <= refresh
 
 
 # --- runs -------------------------------------------------------------------------------------------

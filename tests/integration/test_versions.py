@@ -128,3 +128,34 @@ def test_quarantined_rows_stay_queryable_with_their_errors(home, monkeypatch):
             "AND p.sheet = '党员' WHERE m.quarantined"
         ).fetchall()
     assert row == [(4, "学历", "code_list", "not one of the accepted codes")]
+
+
+def test_read_ahead_bounded_by_unpacked_bytes_loads_the_same(tmp_path: Path):
+    from builders import write_csv_folder
+
+    from ingest.pipeline import unpacked_size
+    from ingest.settings import IngestSettings
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    paths = [
+        write_xlsx(landing / f"{d}_2007H1.xlsx", minimal_sheets(d, "2007H1")) for d in ("120104", "120105")
+    ]
+    folder = write_csv_folder(landing / "120106_2007H1", minimal_sheets("120106", "2007H1"))
+    (landing / "120107_2007H1.xlsx.txt").write_bytes(b"not a workbook")
+    assert unpacked_size(paths[0]) > paths[0].stat().st_size  # the XML inside, not the zip
+    assert unpacked_size(folder) == sum(p.stat().st_size for p in folder.iterdir())
+    assert unpacked_size(landing / "120107_2007H1.xlsx.txt") == len(b"not a workbook")
+    assert unpacked_size(landing / "missing.xlsx") == 0
+
+    files = list_landing(landing)
+    loaded = {}
+    for name, budget in (("one_at_a_time", 1), ("default", IngestSettings().read_ahead_bytes)):
+        home = tmp_path / name
+        outcomes = ingest_landing(files, home / "warehouse.duckdb", home / "archive", KEY,
+                                  IngestSettings(read_ahead_bytes=budget))  # fmt: skip
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            rows = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM raw.members").fetchone()
+        loaded[name] = ([(o.file_name, o.status) for o in outcomes], rows)
+    assert loaded["one_at_a_time"] == loaded["default"]
+    assert [status for _, status in loaded["default"][0]].count("accepted") == 3

@@ -79,8 +79,17 @@ def run(
     home: HomeOption = Path("data"),
     landing: LandingOption = None,
     demo: Annotated[bool, typer.Option("--demo", help="allow a local pseudonymization key file")] = False,
+    full_rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--full-rebuild", help="rebuild everything (seeds, every model), as the nightly rebuild does"
+        ),
+    ] = False,
 ) -> None:
-    """Load every submission in the landing folder, build the warehouse, publish the marts."""
+    """Load every submission in the landing folder, build the warehouse, publish the marts.
+
+    The first run builds everything; later runs load the new files and rebuild what reads the raw
+    tables (the seeds again only when the project's code changed them, or with --full-rebuild)."""
     from ingest.environment import configure, prepare_dbt
     from ingest.identity import KEY_ENV, KEY_FILE_ENV
 
@@ -93,6 +102,7 @@ def run(
 
     from orchestration.definitions import defs
     from orchestration.defs.ingest import all_partitions_tags, register_landing
+    from orchestration.defs.schedules import stale_for_refresh
     from orchestration.recovery import fail_abandoned_runs, launcher_tags
     from orchestration.resources import dagster_instance
 
@@ -109,12 +119,19 @@ def run(
                 f"[yellow]run {abandoned} was killed before it ended[/yellow]: marked failed, its slot freed"
             )
         keys = register_landing(instance, landing.resolve())
-        job = defs.resolve_job_def("qiangji_pipeline" if keys else "nightly_rebuild")
+        # New files only change the raw tables: once the seeds and their dimensions are built from
+        # this code, the models that read the raw tables are all that is rebuilt.
+        if not keys:
+            job = defs.resolve_job_def("nightly_rebuild")
+        elif full_rebuild or stale_for_refresh(instance, defs.get_repository_def()):
+            job = defs.resolve_job_def("qiangji_pipeline")
+        else:
+            job = defs.resolve_job_def("load_and_refresh")
         run_id = str(uuid.uuid4())
         # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log
         # file) Dagster's INFO lines, which say the same in order.
         bar = err.is_terminal
-        with contextlib.redirect_stdout(dbt_log), _run_progress(instance, run_id, landing, keys, bar):
+        with contextlib.redirect_stdout(dbt_log), _run_progress(instance, run_id, landing, keys, job, bar):
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
@@ -140,7 +157,7 @@ def run(
 
 
 @contextlib.contextmanager
-def _run_progress(instance, run_id: str, landing: Path, keys: list[str], show: bool):
+def _run_progress(instance, run_id: str, landing: Path, keys: list[str], job, show: bool):
     """A progress bar on stderr over files loaded, dbt nodes built and the other steps of the run."""
     if not show:
         yield
@@ -156,7 +173,7 @@ def _run_progress(instance, run_id: str, landing: Path, keys: list[str], show: b
     )
     state = RunProgress(
         files_total=files,
-        models_total=len(warehouse_models.keys),
+        models_total=len(warehouse_models.keys & job.asset_layer.executable_asset_keys),
         other_steps=len(STEP_LABELS) - 2,
     )
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

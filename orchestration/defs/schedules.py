@@ -11,8 +11,8 @@ requests one refresh of everything downstream of the raw tables (`refresh_after_
 the facts incrementally, not the seeds), once no run loading submissions is still queued or
 going: five files dropped together give five ingest runs and one refresh, not five. A file
 dropped into the landing folder so reaches the published marts a minute or two after its
-ingest, without waiting for the night. In a home whose seeds were never built it requests the
-full rebuild instead.
+ingest, without waiting for the night. While the seeds and their dimensions were never built, or
+were built from other code than the deployed one, it requests the full rebuild instead.
 
 The nightly schedule rebuilds what the submissions feed — raw audit, dbt build (models, tests as
 asset checks), quality checks, publish — in one run, behind the same pool as every other writer.
@@ -118,6 +118,7 @@ nightly_rebuild_job = dg.define_asset_job(
 # `source:raw+` (ingest.environment.REFRESH_SELECT, which the benchmark builds). The seeds and the
 # dimensions made only of them stay as the last full build left them.
 REFRESH_SELECTION = dg.AssetSelection.assets(*RAW_KEYS).downstream()
+CODE_VERSION_TAG = "dagster/code_version"  # on every materialization of a dbt model or seed
 refresh_job = dg.define_asset_job(
     "refresh_after_submissions",
     selection=REFRESH_SELECTION,
@@ -139,11 +140,18 @@ def _loads_submissions(run: dg.DagsterRun) -> bool:
     return run.job_name in (ingest_job.name, "qiangji_pipeline") or SUBMISSION in (run.asset_selection or ())
 
 
-def never_built(context: dg.SensorEvaluationContext) -> list[dg.AssetKey]:
-    """What a refresh needs but does not build (seeds, their dimensions) and was never materialized."""
-    graph = context.repository_def.asset_graph
-    needed = (nightly_rebuild_job.selection - REFRESH_SELECTION).resolve(graph)
-    return [key for key in sorted(needed) if context.instance.get_latest_materialization_event(key) is None]
+def stale_for_refresh(instance: dg.DagsterInstance, repository: dg.RepositoryDefinition) -> list[dg.AssetKey]:
+    """What a refresh relies on but does not build — the seeds and the dimensions made of them —
+    that was never built, or built from other code (a seed or model changed since): then only a
+    full rebuild gives the right marts."""
+    graph = repository.asset_graph
+    stale = []
+    for key in sorted((nightly_rebuild_job.selection - REFRESH_SELECTION).resolve(graph)):
+        event = instance.get_latest_materialization_event(key)
+        built = event.asset_materialization if event else None
+        if built is None or built.tags.get(CODE_VERSION_TAG) != graph.get(key).code_version:
+            stale.append(key)
+    return stale
 
 
 @dg.sensor(
@@ -151,7 +159,7 @@ def never_built(context: dg.SensorEvaluationContext) -> list[dg.AssetKey]:
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="One refresh of the warehouse and the published marts after new submissions were "
-    "loaded (a full rebuild while the seeds were never built).",
+    "loaded (a full rebuild while the seeds were never built, or changed since they were).",
 )
 def refresh_after_ingest(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     instance = context.instance
@@ -170,7 +178,7 @@ def refresh_after_ingest(context: dg.SensorEvaluationContext) -> dg.SensorResult
         return dg.SensorResult(
             skip_reason="submissions are still loading: one rebuild after the last of them"
         )
-    job = nightly_rebuild_job if never_built(context) else refresh_job
+    job = nightly_rebuild_job if stale_for_refresh(instance, context.repository_def) else refresh_job
     tags = {"qiangji/after": "new submissions"}
     request = dg.RunRequest(run_key=f"after-{newest}", job_name=job.name, tags=tags)
     return dg.SensorResult(run_requests=[request], cursor=str(newest))

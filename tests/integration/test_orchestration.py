@@ -182,17 +182,29 @@ def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs
         [request] = (after_first := tick(first.cursor)).run_requests
         assert request.job_name == "nightly_rebuild"  # a new home: the seeds were never built
         assert not tick(after_first.cursor).run_requests  # requested once, not every 30 s
-        for name in SEEDS_AND_THEIR_DIMENSIONS:  # built, as by the nightly rebuild
-            instance.report_runless_asset_event(dg.AssetMaterialization(dg.AssetKey(name)))
+        graph = defs.get_repository_def().asset_graph
+
+        def build(name: str, code_version: str | None = None) -> None:  # as the nightly rebuild would
+            key = dg.AssetKey(name)
+            tags = {"dagster/code_version": code_version or graph.get(key).code_version}
+            instance.report_runless_asset_event(dg.AssetMaterialization(key, tags=tags))
+
+        for name in SEEDS_AND_THEIR_DIMENSIONS:
+            build(name)
 
         load("120105")
         queued = instance.create_run_for_job(ingest, status=dg.DagsterRunStatus.NOT_STARTED)  # a third file
         waiting = tick(after_first.cursor)
         assert not waiting.run_requests and "still loading" in waiting.skip_reason.skip_message
         instance.report_run_canceled(queued)
-        [second] = tick(after_first.cursor).run_requests  # one refresh for both later files
+        [second] = (after_second := tick(after_first.cursor)).run_requests  # one refresh for both files
         assert second.run_key != request.run_key
         assert second.job_name == "refresh_after_submissions"
+
+        build("periods", code_version="the seed before a deployment changed it")
+        load("120106")
+        [third] = tick(after_second.cursor).run_requests
+        assert third.job_name == "nightly_rebuild"  # the seed must be built from the new code first
 
 
 def test_the_refresh_builds_what_reads_the_raw_tables_as_dbt_selects_it(defs, tmp_path: Path):

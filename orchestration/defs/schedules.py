@@ -136,8 +136,9 @@ PUBLISHED = dg.AssetKey("published_marts")
 
 
 def _loads_submissions(run: dg.DagsterRun) -> bool:
-    """Runs of the ingest job, of the whole pipeline, or launched on `submission` from the asset graph."""
-    return run.job_name in (ingest_job.name, "qiangji_pipeline") or SUBMISSION in (run.asset_selection or ())
+    """Runs of the ingest job, of `qiangji run`'s jobs, or launched on `submission` from the asset graph."""
+    jobs = (ingest_job.name, "qiangji_pipeline", "load_and_refresh")
+    return run.job_name in jobs or SUBMISSION in (run.asset_selection or ())
 
 
 def stale_for_refresh(instance: dg.DagsterInstance, repository: dg.RepositoryDefinition) -> list[dg.AssetKey]:

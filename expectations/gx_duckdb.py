@@ -28,9 +28,15 @@ def _persist_duckdb_connections() -> None:
 
 
 def duckdb_datasource(context: Any, name: str, database: Path) -> Any:
-    """A GX SQL datasource on a DuckDB file, with one persisted connection."""
+    """A GX SQL datasource on a DuckDB file, with one persisted connection, within the memory
+    limit the dbt build has (`ingest.environment.duckdb_memory_limit`)."""
+    from ingest.environment import duckdb_memory_limit
+
     _persist_duckdb_connections()
-    return context.data_sources.add_sql(name=name, connection_string=f"duckdb:///{database}")
+    config = {"memory_limit": duckdb_memory_limit()}
+    return context.data_sources.add_sql(
+        name=name, connection_string=f"duckdb:///{database}", kwargs={"connect_args": {"config": config}}
+    )
 
 
 def close_datasource(datasource: Any) -> None:

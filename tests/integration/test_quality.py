@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -108,3 +110,48 @@ def test_audit_rows_and_offline_data_docs(warehouse: Path, outcomes, tmp_path: P
     page = index.read_text(encoding="utf-8")
     assert "<script" not in page and "http://" not in page and "https://" not in page  # offline
     assert "mart_target_attainment_suite" in page and "unique_y" in page
+
+
+def _reported_limit(value: str) -> str:
+    """How DuckDB itself reports a memory limit of `value` (it rounds and names the unit)."""
+    with duckdb.connect(config={"memory_limit": value}) as con:
+        return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_gx_and_dbt_query_within_the_duckdb_memory_limit(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """DuckDB would take 80% of the machine: GX's connection and dbt's profile set the limit."""
+    import re
+
+    import great_expectations as gx
+    from sqlalchemy import text
+
+    from ingest.environment import DUCKDB_MEMORY_LIMIT, dbt_executable
+
+    monkeypatch.setenv("QIANGJI_DUCKDB_MEMORY_LIMIT", "1GiB")
+    context = gx.get_context(mode="ephemeral")
+    datasource = gx_duckdb.duckdb_datasource(context, "limit", warehouse)
+    try:
+        engine = datasource.get_execution_engine()
+        with engine.get_connection() as con:
+            gx_limit = con.execute(text("SELECT current_setting('memory_limit')")).scalar()
+    finally:
+        gx_duckdb.close_datasource(datasource)
+    assert gx_limit == _reported_limit("1GiB") != _reported_limit(DUCKDB_MEMORY_LIMIT)
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    shown = subprocess.run(
+        [dbt_executable(), "show", "--inline", "select current_setting('memory_limit') as m",
+         "--output", "json",
+         "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(tmp_path),
+         "--log-path", str(tmp_path)],
+        env={**os.environ, "QIANGJI_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"},
+        capture_output=True, text=True, cwd=project,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stdout[-2000:]
+    assert f'"m": "{_reported_limit("1GiB")}"' in shown.stdout
+    profile_default = re.search(
+        r"QIANGJI_DUCKDB_MEMORY_LIMIT', '([^']+)'", (project / "profiles.yml").read_text()
+    )
+    assert profile_default and profile_default.group(1) == DUCKDB_MEMORY_LIMIT

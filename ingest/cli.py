@@ -82,14 +82,16 @@ def run(
     full_rebuild: Annotated[
         bool,
         typer.Option(
-            "--full-rebuild", help="rebuild everything (seeds, every model), as the nightly rebuild does"
+            "--full-rebuild",
+            help="rebuild everything from scratch: seeds, every model, the incremental facts too",
         ),
     ] = False,
 ) -> None:
     """Load every submission in the landing folder, build the warehouse, publish the marts.
 
     The first run builds everything; later runs load the new files and rebuild what reads the raw
-    tables (the seeds again only when the project's code changed them, or with --full-rebuild)."""
+    tables, the facts incrementally (the seeds again only when the project's code changed them).
+    --full-rebuild builds everything from scratch (once after a fact's columns changed)."""
     from ingest.environment import configure, prepare_dbt
     from ingest.identity import KEY_ENV, KEY_FILE_ENV
 
@@ -103,6 +105,7 @@ def run(
     from orchestration.definitions import defs
     from orchestration.defs.ingest import all_partitions_tags, register_landing
     from orchestration.defs.schedules import stale_for_refresh
+    from orchestration.defs.transform import FULL_REFRESH_TAG
     from orchestration.recovery import fail_abandoned_runs, launcher_tags
     from orchestration.resources import dagster_instance
 
@@ -136,7 +139,11 @@ def run(
                 instance=instance,
                 raise_on_error=False,
                 run_id=run_id,
-                tags={**(all_partitions_tags(keys) if keys else {}), **launcher_tags()},
+                tags={
+                    **(all_partitions_tags(keys) if keys else {}),
+                    **launcher_tags(),
+                    **({FULL_REFRESH_TAG: "true"} if full_rebuild else {}),
+                },
                 run_config={"loggers": {"console": {"config": {"log_level": "WARNING" if bar else "INFO"}}}},
             )
     if not result.success:

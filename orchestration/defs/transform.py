@@ -63,11 +63,21 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
     # selects its tests (ingest.environment.DBT_BUILD_ENV) too.
     os.environ["QIANGJI_WAREHOUSE"] = str(qiangji.warehouse_path)
     os.environ.update(dbt_build_env())
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    invocation = dbt.cli(build_args(context.run.tags), context=context, raise_on_error=False)
     yield from invocation.stream()
     record_dbt_audit(qiangji, invocation.get_artifact("run_results.json"), context.run.run_id)
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: see the failed models and tests above (and logs/dbt.log)")
+
+
+# A run tagged so (`qiangji run --full-rebuild`, or a launch from the UI with this tag) builds the
+# incremental facts from scratch: needed once after a fact's columns changed (on_schema_change: fail).
+FULL_REFRESH_TAG = "qiangji/full_refresh"
+
+
+def build_args(tags: Mapping[str, str]) -> list[str]:
+    """The dbt command of a run: `build`, from scratch when the run is tagged `FULL_REFRESH_TAG`."""
+    return ["build", "--full-refresh"] if tags.get(FULL_REFRESH_TAG) == "true" else ["build"]
 
 
 def record_dbt_audit(qiangji: QiangjiHome, run_results: Mapping[str, Any], run_id: str) -> None:

@@ -526,3 +526,11 @@ def test_two_qiangji_runs_at_once_both_succeed(
     for a in in_pool[0].values():
         for b in in_pool[1].values():
             assert a[1] <= b[0] or b[1] <= a[0], windows
+
+
+def test_dbt_builds_from_scratch_only_when_the_run_asks(defs):
+    from orchestration.defs.transform import FULL_REFRESH_TAG, build_args
+
+    assert build_args({}) == ["build"]
+    assert build_args({FULL_REFRESH_TAG: "true", "dagster/partition": "x"}) == ["build", "--full-refresh"]
+    assert build_args({FULL_REFRESH_TAG: "false"}) == ["build"]

@@ -121,15 +121,17 @@ def _published(home: Path, table: str) -> list[tuple]:
         return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
 
 
-def _last_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str]]:
-    """The job of the home's latest run and the assets it materialized."""
+def _last_run(home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, set[str], str]:
+    """The job of the home's latest run, the assets it materialized and the dbt command it ran."""
     monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
     with dg.DagsterInstance.get() as instance:
         [run] = instance.get_runs(limit=1)
         kind = dg.DagsterEventType.ASSET_MATERIALIZATION
         records = instance.get_records_for_run(run.run_id, of_type=kind).records
         built = {r.event_log_entry.asset_materialization.asset_key.to_user_string() for r in records}
-        return run.job_name, built
+        messages = [e.user_message for e in instance.all_logs(run.run_id)]
+        [command] = [m for m in messages if m.startswith("Running dbt command:")]
+        return run.job_name, built, command
 
 
 @pytest.mark.slow
@@ -137,7 +139,7 @@ def test_a_resubmission_refreshes_what_it_changes_as_a_full_rebuild_would(
     generated: Path, pipeline_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """`qiangji run` after one district's correction rebuilds what reads the raw tables — the facts
-    incrementally — and leaves the seeds; every mart then equals a full rebuild's."""
+    incrementally — and leaves the seeds; every mart then equals a rebuild from scratch."""
     home, landing = tmp_path / "home", tmp_path / "landing"
     shutil.copytree(pipeline_home, home)
     shutil.copytree(generated, landing)
@@ -146,14 +148,15 @@ def test_a_resubmission_refreshes_what_it_changes_as_a_full_rebuild_would(
              "mart_organization_coverage", "mart_member_development", "mart_cadre_training"]  # fmt: skip
 
     run_cli("run", "--home", str(home), "--landing", str(landing))
-    job, built = _last_run(home, monkeypatch)
-    assert job == "load_and_refresh"
+    job, built, command = _last_run(home, monkeypatch)
+    assert job == "load_and_refresh" and "--full-refresh" not in command
     assert {"submission", "fct_member_snapshot", "mart_target_attainment", "published_marts"} <= built
     assert not built & {"periods", "reporting_units", "dim_district", "dim_target"}
     refreshed = {t: _published(home, t) for t in marts}
     assert refreshed["mart_target_attainment"] != _published(pipeline_home, "mart_target_attainment")
 
     run_cli("run", "--home", str(home), "--landing", str(landing), "--full-rebuild")
-    job, built = _last_run(home, monkeypatch)
+    job, built, command = _last_run(home, monkeypatch)
     assert job == "qiangji_pipeline" and {"periods", "dim_district"} <= built
+    assert "dbt build --full-refresh" in command  # the facts from scratch, not incrementally
     assert {t: _published(home, t) for t in marts} == refreshed

@@ -118,7 +118,6 @@ nightly_rebuild_job = dg.define_asset_job(
 # `source:raw+` (ingest.environment.REFRESH_SELECT, which the benchmark builds). The seeds and the
 # dimensions made only of them stay as the last full build left them.
 REFRESH_SELECTION = dg.AssetSelection.assets(*RAW_KEYS).downstream()
-CODE_VERSION_TAG = "dagster/code_version"  # on every materialization of a dbt model or seed
 refresh_job = dg.define_asset_job(
     "refresh_after_submissions",
     selection=REFRESH_SELECTION,
@@ -146,13 +145,9 @@ def stale_for_refresh(instance: dg.DagsterInstance, repository: dg.RepositoryDef
     that was never built, or built from other code (a seed or model changed since): then only a
     full rebuild gives the right marts."""
     graph = repository.asset_graph
-    stale = []
-    for key in sorted((nightly_rebuild_job.selection - REFRESH_SELECTION).resolve(graph)):
-        event = instance.get_latest_materialization_event(key)
-        built = event.asset_materialization if event else None
-        if built is None or built.tags.get(CODE_VERSION_TAG) != graph.get(key).code_version:
-            stale.append(key)
-    return stale
+    needed = sorted((nightly_rebuild_job.selection - REFRESH_SELECTION).resolve(graph))
+    built = instance.get_latest_materialization_code_versions(needed)  # None: never built
+    return [key for key in needed if built[key] is None or built[key] != graph.get(key).code_version]
 
 
 @dg.sensor(

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from expectations.gx_duckdb import close_datasource, duckdb_datasource
 
 Severity = Literal["blocking", "warning"]
+SAMPLE_ROWS = 20  # failing rows kept per failed expectation (audit details, Data Docs)
 STATUSES = ["achieved", "on_track", "at_risk", "missed", "no_data"]
 
 
@@ -343,7 +344,7 @@ def run_suites(
             result = validation.run(result_format="COMPLETE")
             by_id = {str(e.id): s for e, s in zip(suite.expectations, severities, strict=True)}
             outcome = _outcome(suite_name, table, result, by_id)
-            results.append(_count_by_submission(datasource, outcome, result))
+            results.append(_trace_failing_rows(datasource, outcome, result))
     finally:
         close_datasource(datasource)
     return results
@@ -381,15 +382,21 @@ def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Sev
                 unexpected_count=unexpected,
                 observed=None if observed is None else str(observed),
                 error=message if raised else None,
-                sample=[dict(row) for row in sample[:20]] if isinstance(sample, list) else [],
+                sample=[dict(row) for row in sample[:SAMPLE_ROWS]] if isinstance(sample, list) else [],
             )
         )
     return SuiteOutcome(suite_name, table, outcomes)
 
 
-def _count_by_submission(datasource: Any, suite: SuiteOutcome, result: Any) -> SuiteOutcome:
-    """Count the failing rows of each submission for the failed row queries that name submissions,
-    on GX's own persisted connection (the same DuckDB, the same query as the expectation)."""
+def _trace_failing_rows(datasource: Any, suite: SuiteOutcome, result: Any) -> SuiteOutcome:
+    """For every failed row query: a sample of its failing rows that is the same on every run, and,
+    when the query returns `submission_id`, the failing rows of each submission counted over all of
+    them (GX itself keeps at most 200). Both on GX's own persisted connection (the same DuckDB, the
+    same query as the expectation).
+
+    GX's own sample is the first rows the query happens to return: DuckDB scans in parallel, so two
+    runs over the same warehouse could keep different rows, and the audit trail of two identical
+    loads would differ. The sample is the first `SAMPLE_ROWS` in the order of all its columns."""
     import dataclasses
 
     import sqlalchemy as sa
@@ -398,16 +405,23 @@ def _count_by_submission(datasource: Any, suite: SuiteOutcome, result: Any) -> S
     outcomes = []
     for outcome, r in zip(suite.outcomes, result.results, strict=True):
         query = r.expectation_config.kwargs.get("unexpected_rows_query")
-        if outcome.success or not query or not outcome.sample or "submission_id" not in outcome.sample[0]:
+        if outcome.success or outcome.error or not query:
             outcomes.append(outcome)
             continue
         failing = query.replace("{batch}", f"main.{suite.table}")
-        counted = connection.execute(
-            sa.text(f"SELECT submission_id, count(*) FROM ({failing}) AS failing GROUP BY submission_id")
-        ).fetchall()
-        outcomes.append(
-            dataclasses.replace(outcome, failing_by_submission={str(k): int(n) for k, n in counted})
-        )
+        sample = [
+            dict(row)
+            for row in connection.execute(
+                sa.text(f"SELECT * FROM ({failing}) AS failing ORDER BY ALL LIMIT {SAMPLE_ROWS}")
+            ).mappings()
+        ]
+        by_submission = {}
+        if sample and "submission_id" in sample[0]:
+            counted = connection.execute(
+                sa.text(f"SELECT submission_id, count(*) FROM ({failing}) AS failing GROUP BY submission_id")
+            ).fetchall()
+            by_submission = {str(k): int(n) for k, n in counted}
+        outcomes.append(dataclasses.replace(outcome, sample=sample, failing_by_submission=by_submission))
     return SuiteOutcome(suite.suite, suite.table, outcomes)
 
 

@@ -351,6 +351,8 @@ def run_suites(
 
 
 def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Severity]) -> SuiteOutcome:
+    """Each expectation's verdict; the failing rows' sample is `_trace_failing_rows`'s (GX's own
+    `unexpected_rows` are in no fixed order)."""
     outcomes = []
     for r in result.results:
         info = r.exception_info if isinstance(r.exception_info, dict) else {}
@@ -359,8 +361,6 @@ def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Sev
         )
         config = r.expectation_config
         observed = r.result.get("observed_value")
-        details = r.result.get("details") or {}
-        sample = details.get("unexpected_rows") or []
         unexpected = r.result.get("unexpected_count")
         if unexpected is None and config.type == "unexpected_rows_expectation" and isinstance(observed, int):
             unexpected = observed
@@ -382,7 +382,6 @@ def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Sev
                 unexpected_count=unexpected,
                 observed=None if observed is None else str(observed),
                 error=message if raised else None,
-                sample=[dict(row) for row in sample[:SAMPLE_ROWS]] if isinstance(sample, list) else [],
             )
         )
     return SuiteOutcome(suite_name, table, outcomes)

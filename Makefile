@@ -16,7 +16,7 @@ help:
 	@echo "make test   run the whole test suite (as CI does)"
 	@echo "make test-fast   the default suite without the slow tests (under 10 minutes on 2 cores)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff, and the dependency rule between packages (import-linter)"
 	@echo "make bench  city-scale benchmark (minutes; not part of make test): bench/results/latest.json"
 
 # The venv is rebuilt when pyproject.toml changes.
@@ -28,7 +28,7 @@ $(BIN)/qiangji: pyproject.toml
 	@touch $@
 
 # The dbt manifest is prepared at build time, never parsed when Dagster imports the definitions.
-DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/selectors.yml
 dbt_project/target/manifest.json: $(BIN)/qiangji $(DBT_SOURCES)
 	$(BIN)/qiangji prepare
 
@@ -57,9 +57,11 @@ BENCH_ARGS ?= --scale 1.0 --runs 3
 bench: $(BIN)/qiangji manifest
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# ruff, then the dependency rule of docs/architecture.md ([tool.importlinter] in pyproject.toml).
 lint: $(BIN)/qiangji
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs

@@ -87,7 +87,7 @@ def native_load(files: list[Path], database: Path, workers: int = 2) -> dict:
 def _pandera_schema(sheet: Sheet) -> object:
     import pandera.pandas as pa
 
-    from ingest.reference import code_values
+    from warehouse.reference import code_values
 
     columns = {}
     for c in sheet.columns:

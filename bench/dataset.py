@@ -47,10 +47,10 @@ class Dataset:
 
 def generator_version() -> str:
     """A short hash of the generator's source and the format spec: what decides the files' bytes."""
-    import ingest.generate
+    import generator
     import ingest.spec
 
-    package = Path(ingest.generate.__file__).parent
+    package = Path(generator.__file__).parent
     h = hashlib.sha256()
     for path in sorted([*package.glob("*.py"), Path(ingest.spec.__file__)]):
         h.update(path.name.encode() + path.read_bytes())
@@ -64,7 +64,7 @@ def ensure_dataset(
     cache_dir: Path = CACHE_DIR,
 ) -> Dataset:
     """The cached dataset, generated first if it is not there (written aside, renamed into place)."""
-    from ingest.generate import generate_submissions
+    from generator import generate_submissions
 
     root = cache_dir / f"scale{scale:g}-seed{seed}-{period}-gen{generator_version()}"
     done = root / "rows.json"
@@ -93,10 +93,10 @@ def write_resubmission(root: Path, period: str, scale: float, seed: int) -> Path
     """
     import polars as pl
 
-    from ingest.generate.periods import period_index
-    from ingest.generate.snapshot import build_submission, sources_of
-    from ingest.generate.universe import Universe
-    from ingest.generate.xlsx import write_submission
+    from generator.periods import period_index
+    from generator.snapshot import build_submission, sources_of
+    from generator.universe import Universe
+    from generator.xlsx import write_submission
 
     workbooks = sorted((root / "xlsx").glob("1*.xlsx"), key=lambda p: (p.stat().st_size, p.name))
     district = workbooks[len(workbooks) // 2].name.split("_")[0]

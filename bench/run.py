@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.dataset import CACHE_DIR, DEFAULT_PERIOD, DEFAULT_SEED, Dataset, ensure_dataset
 from bench.stages import fresh_dir, run_stage
+from warehouse.layout import HomeLayout
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BUDGETS = {
@@ -63,7 +64,8 @@ def landing_of(files: list[Path], folder: Path) -> list[Path]:
 def pipeline_run(data: Dataset, work: Path, build: bool) -> dict:
     """One run of this pipeline on a fresh home: stages of the full load, then one district's _v2."""
     home = fresh_dir(work / "home")
-    warehouse, archive = home / "warehouse.duckdb", home / "archive"
+    layout = HomeLayout(home)
+    warehouse, archive = layout.warehouse, layout.archive
     files = landing_of(data.files("xlsx"), work / "landing-xlsx")
     stages = {"check": timed("check", files=[str(f) for f in files])}
     stages["ingest"] = timed(
@@ -79,9 +81,10 @@ def pipeline_run(data: Dataset, work: Path, build: bool) -> dict:
 
     zip_home = fresh_dir(work / "home-zip")
     zips = landing_of(data.files("zip"), work / "landing-zip")
+    zip_layout = HomeLayout(zip_home)
     zip_ingest = timed(
-        "ingest", files=[str(f) for f in zips], warehouse=str(zip_home / "warehouse.duckdb"),
-        archive=str(zip_home / "archive"),
+        "ingest", files=[str(f) for f in zips], warehouse=str(zip_layout.warehouse),
+        archive=str(zip_layout.archive),
     )  # fmt: skip
     return {"stages": stages, "resubmission": resub, "zip_ingest": zip_ingest}
 
@@ -89,11 +92,12 @@ def pipeline_run(data: Dataset, work: Path, build: bool) -> dict:
 def warehouse_build(home: Path, refresh: bool = False) -> dict:
     """dbt, GX and publish on the warehouse of `home`; `refresh`: dbt builds what new submissions
     change (the Dagster job `refresh_after_submissions`), not the whole project."""
-    warehouse = str(home / "warehouse.duckdb")
+    layout = HomeLayout(home)
+    warehouse = str(layout.warehouse)
     return {
         "dbt": timed("dbt", warehouse=warehouse, refresh=refresh),
-        "gx": timed("gx", warehouse=warehouse, quality=str(home / "quality")),
-        "publish": timed("publish", warehouse=warehouse, published=str(home / "published")),
+        "gx": timed("gx", warehouse=warehouse, quality=str(layout.quality)),
+        "publish": timed("publish", warehouse=warehouse, published=str(layout.published)),
     }
 
 
@@ -194,7 +198,7 @@ def bench(
     build: bool = True,
     qiangji_run: bool = True,
 ) -> dict:
-    from ingest.environment import prepare_dbt
+    from orchestration.project import prepare_dbt
 
     started = dt.datetime.now(dt.UTC)
     load_start = os.getloadavg()

@@ -44,11 +44,11 @@ def stage_ingest(files: list[str], warehouse: str, archive: str, workers: int = 
 
 def stage_dbt(warehouse: str, refresh: bool = False) -> dict:
     """`dbt build` on the warehouse, as the Dagster asset runs it: the whole project (seeds, models,
-    data tests), or with `refresh` what the refresh after new submissions builds (`REFRESH_SELECT`)."""
+    data tests), or with `refresh` what the refresh after new submissions builds (`REFRESH_SELECTOR`)."""
     from dbt.cli.main import dbtRunner
 
-    from ingest.environment import QUIET_TELEMETRY, REFRESH_SELECT, dbt_build_env
-    from ingest.reference import project_root
+    from orchestration.project import QUIET_TELEMETRY, REFRESH_SELECTOR, dbt_build_env
+    from warehouse.reference import project_root
 
     os.environ.update(QUIET_TELEMETRY)
     os.environ["QIANGJI_WAREHOUSE"] = warehouse
@@ -64,7 +64,7 @@ def stage_dbt(warehouse: str, refresh: bool = False) -> dict:
     result = dbtRunner().invoke(
         ["build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet",
          "--log-path", str(log_dir), "--target-path", str(target),
-         *(["--select", REFRESH_SELECT] if refresh else [])]
+         *(["--selector", REFRESH_SELECTOR] if refresh else [])]
     )  # fmt: skip
     if not result.success:
         raise RuntimeError(f"dbt build failed: {result.exception or 'see ' + str(log_dir)}")
@@ -84,7 +84,7 @@ def stage_gx(warehouse: str, quality: str) -> dict:
 
 def stage_publish(warehouse: str, published: str) -> dict:
     """`publish_marts`: marts.duckdb, Parquet and CSV written aside and renamed into place."""
-    from ingest.publish import PUBLISHED_MODELS, publish_marts
+    from warehouse.publish import PUBLISHED_MODELS, publish_marts
 
     publication = publish_marts(Path(warehouse), Path(published), PUBLISHED_MODELS)
     return {"rows": sum(publication.rows.values())}

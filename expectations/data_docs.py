@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from ingest.audit import AUDIT_TABLE
+from warehouse.audit import AUDIT_TABLE
 
 _CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;color:#222}

@@ -29,8 +29,8 @@ def _persist_duckdb_connections() -> None:
 
 def duckdb_datasource(context: Any, name: str, database: Path) -> Any:
     """A GX SQL datasource on a DuckDB file, with one persisted connection, within the memory
-    limit the dbt build has (`ingest.environment.duckdb_memory_limit`)."""
-    from ingest.environment import duckdb_memory_limit
+    limit the dbt build has (`orchestration.project.duckdb_memory_limit`)."""
+    from warehouse.settings import duckdb_memory_limit
 
     _persist_duckdb_connections()
     config = {"memory_limit": duckdb_memory_limit()}

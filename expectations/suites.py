@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from expectations.gx_duckdb import close_datasource, duckdb_datasource
+from warehouse.reference import CITY_CODE, STATUSES
 
 Severity = Literal["blocking", "warning"]
 SAMPLE_ROWS = 20  # failing rows kept per failed expectation (audit details, Data Docs)
-STATUSES = ["achieved", "on_track", "at_risk", "missed", "no_data"]
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ def mart_target_attainment_checks() -> list[Check]:
         blocking(lambda: e.ExpectColumnValuesToNotBeNull(column="target_id")),
         blocking(lambda: e.ExpectColumnValuesToNotBeNull(column="district_code")),
         blocking(lambda: e.ExpectColumnValuesToNotBeNull(column="period")),
-        blocking(lambda: e.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES)),
+        blocking(lambda: e.ExpectColumnValuesToBeInSet(column="status", value_set=list(STATUSES))),
         blocking(
             lambda: e.ExpectCompoundColumnsToBeUnique(column_list=["target_id", "district_code", "period"])
         ),
@@ -270,7 +270,8 @@ def mart_target_attainment_checks() -> list[Check]:
                 "every target has a row for the city in every period",
                 "SELECT t.target_id, p.period FROM main.dim_target t CROSS JOIN main.dim_period p"
                 " WHERE (t.cadence = 'period' OR p.half = 2) AND NOT EXISTS (SELECT 1 FROM {batch} b"
-                " WHERE b.target_id = t.target_id AND b.period = p.period AND b.district_code = '120000')",
+                " WHERE b.target_id = t.target_id AND b.period = p.period"
+                f" AND b.district_code = '{CITY_CODE}')",
             )
         ),
     ]

@@ -1,0 +1,4 @@
+"""Submissions → raw tables: read, normalize, validate (pandera), pseudonymize, load. Dagster-free.
+
+Depends only on `warehouse` (docs/architecture.md).
+"""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -49,6 +50,15 @@ def mask_id(national_id: str | None) -> str | None:
     if len(national_id) <= 10:
         return "*" * len(national_id)
     return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
+
+
+# A national ID typed where it does not belong (in a code, a date, free text).
+ID_LIKE = re.compile(r"\d{14}[\dXx]{1,4}")
+
+
+def mask_ids_in_text(text: str) -> str:
+    """`text` with every ID-shaped run of characters masked as `mask_id` does."""
+    return ID_LIKE.sub(lambda m: mask_id(m.group()) or "", text)
 
 
 def mask_id_expr(column: str) -> pl.Expr:

@@ -80,6 +80,10 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{table} ({body})"
 
 
+# The raw tables: the submissions log, the problems, and one table per data sheet.
+RAW_TABLES = ("submissions", "problems", *(s.table for s in DATA_SHEETS))
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_ddl("submissions", SUBMISSION_COLUMNS))

@@ -13,9 +13,9 @@ import polars as pl
 from ingest.errors import PROBLEM_SCHEMA, empty_problems
 from ingest.identity import mask_id_expr, upgrade_15_expr
 from ingest.read import PRESENT, ROW, RawSheet
-from ingest.reference import code_synonyms
 from ingest.settings import IngestSettings
 from ingest.spec import Column
+from warehouse.reference import code_synonyms
 
 _TRUE = ["是", "Y", "YES", "1", "TRUE", "T"]
 _FALSE = ["否", "N", "NO", "0", "FALSE", "F"]

@@ -20,6 +20,7 @@ import polars as pl
 
 from ingest.errors import Problem, StructuralError, empty_problems, problem_frame
 from ingest.load import (
+    RAW_TABLES,
     SubmissionRecord,
     archive_file,
     ensure_schema,
@@ -389,7 +390,7 @@ def audit_raw(warehouse: Path) -> RawAudit:
         def scalar(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])  # type: ignore[index]
 
-        tables = ["submissions", "problems", *[s.table for s in DATA_SHEETS]]
+        tables = RAW_TABLES
         counts = {t: scalar(f"SELECT count(*) FROM raw.{t}") for t in tables}
         mismatched = sum(
             scalar(

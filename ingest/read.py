@@ -24,9 +24,9 @@ from typing import Literal
 import polars as pl
 
 from ingest.errors import Problem, StructuralError
-from ingest.reference import Period, reporting_units
 from ingest.settings import IngestSettings
 from ingest.spec import COVER, DATA_SHEETS, FILE_NAME_PATTERN, HEADER_ALIASES, SHEETS, Sheet
+from warehouse.reference import Period, reporting_units
 
 Container = Literal["xlsx", "xls", "zip", "folder"]
 ROW = "_row"

@@ -20,7 +20,7 @@ from pandera.typing.polars import Series
 
 from ingest.identity import is_valid_id_expr
 from ingest.read import PRESENT
-from ingest.reference import code_values
+from warehouse.reference import code_values
 
 ENTERPRISES = ["国有独资企业", "国有控股企业", "非公有制企业"]
 TWO_NEW = ["非公有制企业", "社会组织"]

@@ -187,5 +187,3 @@ FILE_NAME_PATTERN = re.compile(
     r"(?P<ext>\.xlsx|\.xls|\.zip)?$",
     re.IGNORECASE | re.ASCII,  # \d: ASCII digits only (full-width ones would pass as a code)
 )
-
-CITY_CODE = "120000"

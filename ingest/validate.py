@@ -17,10 +17,10 @@ from ingest.errors import PROBLEM_SCHEMA, Problem, StructuralError, empty_proble
 from ingest.identity import mask_id_expr
 from ingest.normalize import clean_text, normalize_sheet, parse_date
 from ingest.read import ROW, RawSubmission
-from ingest.reference import reporting_units
 from ingest.schemas import MODELS, ROW_RULES
 from ingest.settings import IngestSettings
 from ingest.spec import COVER, DATA_SHEETS, UNITS
+from warehouse.reference import reporting_units
 
 QUARANTINED = "_quarantined"
 

@@ -1,18 +1,17 @@
-"""Resources: where the data lives, from environment variables with safe local defaults."""
+"""Resources: the data home, the pseudonym key and the ingest limits, typed, from environment variables.
+
+Resolved when a run starts, never at import: `qiangji run` and `qiangji dev` set the variables
+(orchestration/runner.py `configure`) before Dagster loads the definitions.
+"""
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from ingest.environment import dbt_executable
-from ingest.reference import project_root
+from ingest.identity import load_key
+from ingest.settings import IngestSettings
+from orchestration.project import dbt_cli_resource
+from warehouse.layout import HomeLayout
 
 # Every step that opens the warehouse is in this pool; its limit (1) is in dagster.yaml. Enforced per
 # step ("op" granularity) by the executor against the slots in the instance's storage, so runs
@@ -20,61 +19,42 @@ from ingest.reference import project_root
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
-def dbt_project_dir() -> Path:
-    return project_root() / "dbt_project"
-
-
 class QiangjiHome(dg.ConfigurableResource):
-    """The data home: landing/, archive/, warehouse.duckdb, published/."""
+    """The data home (`QIANGJI_HOME`) and its landing folder (`QIANGJI_LANDING`); every path in it
+    comes from `layout` (warehouse.layout.HomeLayout)."""
 
     home: str
     landing: str | None = None
 
     @property
-    def home_path(self) -> Path:
-        return Path(self.home).resolve()
+    def layout(self) -> HomeLayout:
+        return HomeLayout.at(self.home, self.landing)
 
-    @property
-    def landing_path(self) -> Path:
-        return Path(self.landing).resolve() if self.landing else self.home_path / "landing"
 
-    @property
-    def warehouse_path(self) -> Path:
-        return self.home_path / "warehouse.duckdb"
+class PseudonymKey(dg.ConfigurableResource):
+    """The key of the ID pseudonym. The secret itself never enters Dagster's config: it comes from
+    `QIANGJI_PSEUDONYM_KEY` or the file `QIANGJI_PSEUDONYM_KEY_FILE` names when a run loads it.
+    With `demo` (`QIANGJI_DEMO=1`, `qiangji run --demo`) and neither set, the home's demo key."""
 
-    @property
-    def archive_path(self) -> Path:
-        return self.home_path / "archive"
+    demo: int = 0
 
-    @property
-    def published_path(self) -> Path:
-        return self.home_path / "published"
+    def load(self, layout: HomeLayout) -> bytes:
+        return load_key(layout.demo_key_file if self.demo else None)
 
-    @property
-    def demo_key_file(self) -> Path:
-        return self.home_path / ".pseudonym.key"
+
+class IngestLimits(dg.ConfigurableResource):
+    """The limits and thresholds of the submission contract (ingest.settings.IngestSettings): the
+    spec's defaults, each overridden by its `QIANGJI_*` variable when a run reads them. Not one
+    `EnvVar` per field: Dagster's have no default and no float."""
+
+    def settings(self) -> IngestSettings:
+        return IngestSettings.from_env()
 
 
 def build_resources() -> dict[str, object]:
     return {
-        "qiangji": QiangjiHome(
-            home=dg.EnvVar("QIANGJI_HOME"),
-            landing=dg.EnvVar("QIANGJI_LANDING"),
-        ),
-        "dbt": DbtCliResource(
-            project_dir=str(dbt_project_dir()),
-            profiles_dir=str(dbt_project_dir()),
-            dbt_executable=dbt_executable(),  # the venv's dbt, also when the venv is not on PATH
-        ),
+        "qiangji": QiangjiHome(home=dg.EnvVar("QIANGJI_HOME"), landing=dg.EnvVar("QIANGJI_LANDING")),
+        "pseudonym_key": PseudonymKey(demo=dg.EnvVar.int("QIANGJI_DEMO")),
+        "ingest_limits": IngestLimits(),
+        "dbt": dbt_cli_resource(),
     }
-
-
-@contextmanager
-def dagster_instance() -> Iterator[dg.DagsterInstance]:
-    """The instance in $DAGSTER_HOME, created under a file lock: two commands starting together on a
-    new home would otherwise both create its sqlite tables, and one of them fail."""
-    with open(Path(os.environ["DAGSTER_HOME"]) / ".instance.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        instance = dg.DagsterInstance.get()
-    with instance:
-        yield instance

@@ -1,6 +1,6 @@
 {#
   The raw layer per target. DuckDB reads the raw.* tables ingest writes into the warehouse itself.
-  Spark reads the Parquet files `qiangji export-raw` writes (ingest/export.py): before every run,
+  Spark reads the Parquet files `qiangji export-raw` writes (warehouse/export.py): before every run,
   each source table of `raw` is declared over `$QIANGJI_RAW_PARQUET/<table>`. Dropping first keeps
   the metastore pointing at the folder of this run (an external table's files are never deleted);
   Spark lists a table's files when it is declared, so new submissions are seen.

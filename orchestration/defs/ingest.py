@@ -11,8 +11,6 @@ ingesting through one DuckDB connection, as fast as ingesting the folder in one 
 blocking check `raw_integrity` keeps an inconsistent raw layer from reaching the marts.
 """
 
-import os
-import re
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -22,24 +20,21 @@ import dagster as dg
 import polars as pl
 from sqlalchemy.exc import IntegrityError
 
-from ingest.identity import load_key, mask_id
-from ingest.load import DATA_SHEETS
+from ingest.identity import mask_ids_in_text
+from ingest.load import RAW_TABLES
 from ingest.pipeline import RAW_INVARIANTS, IngestOutcome, audit_raw, ingest_landing, landing_partitions
-from ingest.settings import IngestSettings
-from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
+from orchestration.resources import WAREHOUSE_POOL, IngestLimits, PseudonymKey, QiangjiHome
 
 # `backfill_policy` is beta in Dagster 1.13; it is what makes a backfill of all periods one run.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 
 SUBMISSIONS = dg.DynamicPartitionsDefinition(name="submission")
 SUBMISSION = dg.AssetKey(["submission"])
-RAW_TABLES = ["submissions", "problems", *[s.table for s in DATA_SHEETS]]
 RAW_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 STATUSES = ("accepted", "rejected", "superseded", "unchanged")
 # The run tags of a single run over a partition range, as Dagster's single-run backfills set them.
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
-ID_LIKE = re.compile(r"\d{14}[\dXx]{1,4}")  # a national ID typed where it does not belong
 SAMPLE_SIZE = 20  # problems shown in a check's metadata (values are masked by ingest already)
 PROGRESS_EVERY = 50  # files between progress lines; files with problems are always logged
 FILE_DONE = "ingested {done}/{total}: "  # + the file name; a debug line per file (orchestration/progress.py)
@@ -66,15 +61,19 @@ FILE_DONE = "ingested {done}/{total}: "  # + the file name; a debug line per fil
         ),
     ],
 )
-def submission(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> Iterator[object]:
+def submission(
+    context: dg.AssetExecutionContext,
+    qiangji: QiangjiHome,
+    pseudonym_key: PseudonymKey,
+    ingest_limits: IngestLimits,
+) -> Iterator[object]:
     """A reporting unit's submission for a half-year: every version found in the landing folder,
     archived, read, validated (pandera), pseudonymized and loaded into raw.* (one transaction each).
     """
     keys = set(context.partition_keys)
-    by_key = landing_partitions(qiangji.landing_path)
+    by_key = landing_partitions(qiangji.layout.landing)
     paths = [p for key, files in by_key.items() if key in keys for p in files]
-    demo = os.environ.get("QIANGJI_DEMO") == "1"
-    key = load_key(qiangji.demo_key_file if demo else None)
+    key = pseudonym_key.load(qiangji.layout)
     done: list[IngestOutcome] = []
 
     def progress(o: IngestOutcome) -> None:
@@ -91,10 +90,10 @@ def submission(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> Itera
 
     outcomes = ingest_landing(
         paths,
-        qiangji.warehouse_path,
-        qiangji.archive_path,
+        qiangji.layout.warehouse,
+        qiangji.layout.archive,
         key,
-        IngestSettings.from_env(),
+        ingest_limits.settings(),
         progress=progress,
     )
     record_pandera_audit(qiangji, outcomes, context.run.run_id)
@@ -119,15 +118,16 @@ def record_pandera_audit(qiangji: QiangjiHome, outcomes: list[IngestOutcome], ru
     """Every rule checked on every submission of the run, into audit.audit_check_results."""
     import duckdb
 
-    from ingest.audit import now, pandera_rows, write_audit_rows
+    from ingest.audit_rows import pandera_rows
     from ingest.schemas import checked_rules
+    from warehouse.audit import now, write_audit_rows
 
     at, rules = now(), checked_rules()
     frames = [pandera_rows(o, rules, run_id, at) for o in outcomes if o.status != "unchanged"]
     if not frames:
         return
     frame = pl.concat(frames)
-    with duckdb.connect(str(qiangji.warehouse_path)) as con:
+    with duckdb.connect(str(qiangji.layout.warehouse)) as con:
         write_audit_rows(con, frame)
 
 
@@ -193,7 +193,7 @@ def _sample(problems: pl.DataFrame) -> str:
     columns = ["file", "sheet", "row", "column", "value", "rule", "severity"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in problems.head(SAMPLE_SIZE).select(columns).iter_rows():
-        cells = ("" if v is None else ID_LIKE.sub(lambda m: mask_id(m.group()) or "", str(v)) for v in row)
+        cells = ("" if v is None else mask_ids_in_text(str(v)) for v in row)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -222,7 +222,7 @@ def _sample(problems: pl.DataFrame) -> str:
 )
 def raw_tables(qiangji: QiangjiHome) -> Iterator[object]:
     """The raw layer as a whole: rows per table, and the invariants the dbt models rely on."""
-    audit = audit_raw(qiangji.warehouse_path)
+    audit = audit_raw(qiangji.layout.warehouse)
     for table, key in zip(RAW_TABLES, RAW_KEYS, strict=True):
         yield dg.MaterializeResult(
             asset_key=key,
@@ -235,14 +235,6 @@ def raw_tables(qiangji: QiangjiHome) -> Iterator[object]:
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={name: dg.MetadataValue.int(n) for name, n in audit.violations.items()},
     )
-
-
-ingest_job = dg.define_asset_job(
-    "ingest_submissions",
-    selection=dg.AssetSelection.assets(SUBMISSION),
-    partitions_def=SUBMISSIONS,
-    description="Load the landing files of the selected (reporting unit, period) partitions.",
-)
 
 
 def register_landing(instance: dg.DagsterInstance, landing: Path) -> list[str]:
@@ -266,4 +258,4 @@ def all_partitions_tags(keys: list[str]) -> dict[str, str]:
     return {PARTITION_RANGE_START_TAG: keys[0], PARTITION_RANGE_END_TAG: keys[-1]}
 
 
-defs = dg.Definitions(assets=[submission, raw_tables], jobs=[ingest_job])
+defs = dg.Definitions(assets=[submission, raw_tables])

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from ingest.publish import PUBLISHED_MODELS, publish_marts
+from orchestration.internals import latest_check_evaluation
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
+from warehouse.publish import PUBLISHED_MODELS, publish_marts
 
 
 @dg.asset(
@@ -37,7 +38,7 @@ def published_marts(
         )
         return
     publication = publish_marts(
-        qiangji.warehouse_path, qiangji.published_path, [*PUBLISHED_MODELS, *audit_tables(qiangji)]
+        qiangji.layout.warehouse, qiangji.layout.published, [*PUBLISHED_MODELS, *audit_tables(qiangji)]
     )
     context.log.info(f"published {publication.database}")
     yield dg.MaterializeResult(
@@ -51,9 +52,9 @@ def published_marts(
 @dg.asset(deps=[published_marts], group_name="publish", kinds={"html"})
 def attainment_dashboard(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
     """published/dashboard.html: heat map, trends, a page per district, submission status (offline)."""
-    from ingest.dashboard import build_dashboard
+    from reporting.dashboard import build_dashboard
 
-    path = build_dashboard(qiangji.published_path / "marts.duckdb", qiangji.published_path / "dashboard.html")
+    path = build_dashboard(qiangji.layout.published_database, qiangji.layout.dashboard)
     context.log.info(f"dashboard: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
@@ -62,37 +63,29 @@ def audit_tables(qiangji: QiangjiHome) -> list[str]:
     """The audit trail of every check of every run (it exists before the first check writes to it)."""
     import duckdb
 
-    from ingest.audit import AUDIT_TABLE, ensure_audit_table
+    from warehouse.audit import AUDIT_TABLE, ensure_audit_table
 
-    with duckdb.connect(str(qiangji.warehouse_path)) as con:
+    with duckdb.connect(str(qiangji.layout.warehouse)) as con:
         ensure_audit_table(con)
     return [AUDIT_TABLE]
 
 
-def _latest_evaluation(instance: dg.DagsterInstance, check_key: dg.AssetCheckKey):
-    """The check's most recent evaluation, by when it was evaluated.
+def blocking_checks() -> list[dg.AssetCheckSpec]:
+    """The blocking checks on the models this step publishes: dbt tests of severity error and the GX
+    suites' integrity checks. From their definitions, not from the run's asset graph, which holds only
+    what the run selected."""
+    from orchestration.defs.quality import great_expectations_suites
+    from orchestration.defs.transform import warehouse_models
 
-    Not `get_latest_asset_check_execution_by_key`: that is the execution planned last, i.e. of the
-    run that started last. Of two runs started together, the one that started last may have
-    evaluated first; then each run would find a check older than the other's rebuild, and
-    neither would publish (seen in tests/reliability's two-runs drill).
-    """
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as Status
-
-    done = {Status.SUCCEEDED, Status.FAILED}
-    records = instance.event_log_storage.get_asset_check_execution_history(check_key, limit=20, status=done)
-    return max((r for r in records if r.event is not None), key=lambda r: r.event.timestamp, default=None)
+    specs = [*warehouse_models.check_specs, *great_expectations_suites.check_specs]
+    return [spec for spec in specs if spec.blocking]
 
 
 def unchecked_models(context: dg.AssetExecutionContext) -> list[str]:
     """Published models whose blocking checks did not all pass after the model was last built."""
-    # The checks of the whole code location: a run's own asset graph holds only what it selected.
-    from orchestration.definitions import defs
-
-    graph = defs.get_repository_def().asset_graph
     keys = [dg.AssetKey([name]) for name in PUBLISHED_MODELS]
-    blocking = [k for k in graph.get_check_keys_for_assets(keys) if graph.get_check_spec(k).blocking]
-    latest = {k: _latest_evaluation(context.instance, k) for k in blocking}
+    blocking = [spec.key for spec in blocking_checks() if spec.asset_key in keys]
+    latest = {k: latest_check_evaluation(context.instance, k) for k in blocking}
     unchecked = []
     for key in keys:
         built = context.instance.get_latest_materialization_event(key)

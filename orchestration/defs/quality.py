@@ -58,17 +58,17 @@ def great_expectations_suites(context: dg.AssetCheckExecutionContext, qiangji: Q
     """Evaluate every GX suite inside DuckDB, record the results, render the Data Docs."""
     import duckdb
 
+    from expectations.audit_rows import gx_rows
     from expectations.data_docs import render_data_docs
     from expectations.suites import run_suites
-    from ingest.audit import gx_rows, locate_submissions, now, write_audit_rows
+    from warehouse.audit import locate_submissions, now, write_audit_rows
 
-    outcomes = run_suites(qiangji.warehouse_path, qiangji.home_path / "quality")
-    with duckdb.connect(str(qiangji.warehouse_path)) as con:
+    layout = qiangji.layout
+    outcomes = run_suites(layout.warehouse, layout.quality)
+    with duckdb.connect(str(layout.warehouse)) as con:
         write_audit_rows(con, gx_rows(outcomes, context.run.run_id, now()))
         locate_submissions(con, context.run.run_id)
-    docs = render_data_docs(
-        qiangji.warehouse_path, qiangji.home_path / "quality" / "data_docs", context.run.run_id, outcomes
-    )
+    docs = render_data_docs(layout.warehouse, layout.data_docs, context.run.run_id, outcomes)
     context.log.info(f"Data Docs: {docs}")
     for suite in outcomes:
         for severity, suffix, dagster_severity in CHECKS_OF_A_SUITE:

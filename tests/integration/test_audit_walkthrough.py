@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import fastexcel
 import pytest
-from conftest import run_cli
+
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.slow  # a generation and a whole run of its own
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import QIANGJI, ROOT, cli_env, run_cli
+
+from tests.support.cli import QIANGJI, ROOT, cli_env, run_cli
 
 # district × period cells holding a current submission: grows when a run publishes a new period
 SUBMITTED_CELLS = sa.text(

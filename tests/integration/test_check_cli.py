@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from builders import minimal_sheets, write_xlsx
-from conftest import run_cli
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.cli import run_cli
 
 
 def test_a_good_file_passes_and_is_named(tmp_path):

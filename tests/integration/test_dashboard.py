@@ -19,10 +19,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import ROOT, run_cli
 
-from ingest.dashboard import build_dashboard
-from ingest.report import CITY, STATUS_COLORS, STATUSES, target_labels
+from reporting.dashboard import build_dashboard
+from reporting.report import CITY, STATUS_COLORS, STATUSES, target_labels
+from tests.support.cli import ROOT, run_cli
 
 ARTIFACTS = ROOT / "tests" / "artifacts"  # git-ignored
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
@@ -66,7 +66,7 @@ def chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def home(pipeline_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dashboard_home(pipeline_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with a copy of the published marts of the pipeline run (its own folder stays untouched)."""
     home = tmp_path_factory.mktemp("dashboard_home")
     (home / "published").mkdir()
@@ -75,17 +75,17 @@ def home(pipeline_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dashboard(home: Path) -> Path:
-    result = run_cli("report", "--home", str(home), "--format", "html")
-    out = home / "published" / "dashboard.html"
+def dashboard(dashboard_home: Path) -> Path:
+    result = run_cli("report", "--home", str(dashboard_home), "--format", "html")
+    out = dashboard_home / "published" / "dashboard.html"
     assert result.stdout.strip() == str(out.resolve())
     return out
 
 
 @pytest.fixture(scope="module")
-def latest(home: Path) -> tuple[str, set[tuple[str, str, str]]]:
+def latest(dashboard_home: Path) -> tuple[str, set[tuple[str, str, str]]]:
     """The latest period with data and its (unit label, target label, status) cells, from the marts."""
-    with duckdb.connect(str(home / "published" / "marts.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(dashboard_home / "published" / "marts.duckdb"), read_only=True) as con:
         [(period,)] = con.execute(
             "SELECT max(period) FROM mart_target_attainment WHERE status <> 'no_data'"
         ).fetchall()
@@ -102,7 +102,7 @@ def latest(home: Path) -> tuple[str, set[tuple[str, str, str]]]:
     return period, cells
 
 
-def test_the_dashboard_is_one_small_offline_file(dashboard: Path, home: Path, tmp_path: Path):
+def test_the_dashboard_is_one_small_offline_file(dashboard: Path, dashboard_home: Path, tmp_path: Path):
     page = dashboard.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "vegaEmbed" in page
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)  # everything inline
@@ -111,7 +111,7 @@ def test_the_dashboard_is_one_small_offline_file(dashboard: Path, home: Path, tm
     assert not list(dashboard.parent.glob(".*.partial"))
     # rebuilt in a few seconds (most of it is bundling Vega once per process), atomically replaced
     start = time.monotonic()
-    again = build_dashboard(home / "published" / "marts.duckdb", tmp_path / "dashboard.html")
+    again = build_dashboard(dashboard_home / "published" / "marts.duckdb", tmp_path / "dashboard.html")
     elapsed = time.monotonic() - start
     print(f"dashboard: {dashboard.stat().st_size / 1e6:.2f} MB, built in {elapsed:.1f} s")
     assert elapsed < 30

@@ -1,6 +1,6 @@
 """The dbt unit tests (the metrics' arithmetic on fixed inputs) run here, in CI.
 
-Builds of the warehouse leave them out (`ingest.environment.DBT_BUILD_ENV`): they check the SQL,
+Builds of the warehouse leave them out (`orchestration.project.DBT_BUILD_ENV`): they check the SQL,
 not the data. So this test runs every one of them against the warehouse `qiangji run` built (dbt
 reads the column types of a unit test's parents from there), and checks that the production build
 ran the data tests but not the unit tests.
@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
-from warehouse_builds import DBT_PROJECT, dbt
+
+from tests.support.warehouse_builds import DBT_PROJECT, dbt
 
 
 def _unit_tests_in_project() -> set[str]:

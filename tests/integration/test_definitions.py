@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingest.environment import prepare_dbt
+from orchestration.project import prepare_dbt
 
 
 def test_definitions_load_and_read_as_the_data_flows(tmp_path, monkeypatch):

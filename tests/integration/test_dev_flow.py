@@ -12,7 +12,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import QIANGJI, ROOT, cli_env, free_port, stop_process_group
+
+from tests.support.cli import QIANGJI, ROOT, cli_env
+from tests.support.processes import free_port, stop_process_group
 
 RUNS_QUERY = """{ runsOrError { ... on Runs { results { runId jobName status } } } }"""
 

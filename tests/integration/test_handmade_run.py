@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from builders import minimal_sheets, write_xlsx
-from conftest import ROOT, run_cli
 
-from ingest.environment import dbt_executable
+from orchestration.project import dbt_executable
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.cli import ROOT, run_cli
 
 
 @pytest.fixture(scope="module")

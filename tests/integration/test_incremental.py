@@ -1,6 +1,6 @@
 """Incremental facts on DuckDB: a resubmission built incrementally gives what a full rebuild gives.
 
-The incremental build is the refresh after new submissions (`REFRESH_SELECT`): only what reads the
+The incremental build is the refresh after new submissions (`REFRESH_SELECTOR`): only what reads the
 raw tables is built, the seeds and their dimensions stay as the full build left them.
 """
 
@@ -10,10 +10,17 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import minimal_sheets, write_xlsx
-from warehouse_builds import dbt, duckdb_columns, duckdb_rows, generate_small_landing, ingest, ingest_folder
 
-from ingest.environment import REFRESH_SELECT
+from orchestration.project import REFRESH_SELECTOR
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.warehouse_builds import (
+    dbt,
+    duckdb_columns,
+    duckdb_rows,
+    generate_small_landing,
+    ingest,
+    ingest_folder,
+)
 
 FACTS = [
     "fct_unit_snapshot",
@@ -55,12 +62,12 @@ def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     v2 = write_xlsx(home / "120104_2010H1_v2.xlsx", sheets)
     assert ingest(home, v2) == ["accepted"]
 
-    dbt(home, "build", "--select", REFRESH_SELECT)  # models and their tests, as the refresh job
+    dbt(home, "build", "--selector", REFRESH_SELECTOR)  # models and their tests, as the refresh job
     incremental = _snapshot(home)
     results = json.loads((home / "dbt-duckdb" / "run_results.json").read_text())["results"]
     built = [r["unique_id"].split(".") for r in results]
     refreshed = {name for kind, _, name, *_ in built if kind in ("model", "seed")}
-    compiled = (home / "dbt-duckdb" / "run" / "qiangji" / "models" / "marts" / "core").glob("fct_*.sql")
+    compiled = (home / "dbt-duckdb" / "run" / "qiangji" / "models" / "core").glob("fct_*.sql")
     delete_insert = {p.stem for p in compiled if "delete from" in p.read_text()}
     dbt(home, "run", "--full-refresh")
     return {

@@ -18,12 +18,13 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from builders import minimal_sheets, write_xlsx
-from conftest import QIANGJI, ROOT, TEST_KEY, cli_env, free_port, stop_process_group
 
-from ingest.environment import QUIET_TELEMETRY, prepare_dbt
 from ingest.load import sha256_of
 from ingest.pipeline import landing_partitions
+from orchestration.project import QUIET_TELEMETRY, prepare_dbt
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.cli import QIANGJI, ROOT, TEST_KEY, cli_env
+from tests.support.processes import free_port, stop_process_group
 
 POOL_STEPS = {"submission", "raw_tables", "warehouse_models", "published_marts"}  # and the quality checks
 # What the nightly rebuild builds and a refresh after new submissions does not.
@@ -40,14 +41,16 @@ def defs():
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data home with a landing folder and a Dagster home holding the repo's dagster.yaml."""
+def data_home_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data home with a landing folder and a Dagster home holding the repo's dagster.yaml, both set in
+    the environment (QIANGJI_HOME, DAGSTER_HOME, ...)."""
     (tmp_path / "landing").mkdir()
     (tmp_path / "dagster").mkdir()
     shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster" / "dagster.yaml")
     for name, value in {
         **QUIET_TELEMETRY,
         "QIANGJI_HOME": str(tmp_path),
+        "QIANGJI_DEMO": "0",
         "QIANGJI_LANDING": str(tmp_path / "landing"),
         "QIANGJI_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
@@ -92,7 +95,7 @@ def test_every_step_is_in_the_warehouse_pool_and_the_graph_flows_by_group(defs):
     # every step that opens the DuckDB warehouse (ingest, audit, dbt, checks, publish) is in the pool
     assert all(set(a.keys) <= after_publishing and not a.check_keys for a in outside), pools
     group = {k: graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    order = ["ingest", "staging", "intermediate", "marts", "publish"]
+    order = ["ingest", "staging", "intermediate", "core", "metrics", "marts", "publish"]
     for key, parents in ((k, graph.get(k).parent_keys) for k in graph.get_all_asset_keys()):
         for parent in parents:
             if group[parent] in order and group[key] in order:
@@ -115,13 +118,15 @@ def test_every_step_is_in_the_warehouse_pool_and_the_graph_flows_by_group(defs):
 # --- the landing sensor -----------------------------------------------------------------------------
 
 
-def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_the_same_bytes(home, defs):
-    from orchestration.defs.schedules import landing_sensor
+def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_the_same_bytes(
+    data_home_env, defs
+):
+    from orchestration.defs.automation import landing_sensor
     from orchestration.resources import QiangjiHome
 
-    landing = home / "landing"
-    resources = {"qiangji": QiangjiHome(home=str(home), landing=str(landing))}
-    with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
+    landing = data_home_env / "landing"
+    resources = {"qiangji": QiangjiHome(home=str(data_home_env), landing=str(landing))}
+    with dg.instance_for_test(temp_dir=str(data_home_env / "dagster")) as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
             result = landing_sensor(
@@ -161,18 +166,20 @@ def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_t
         assert instance.get_dynamic_partitions("submission") == ["120104|2007H1", "unmatched"]
 
 
-def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs):
-    from orchestration.defs.schedules import refresh_after_ingest
+def test_one_rebuild_after_new_submissions_once_none_is_still_loading(data_home_env, defs):
+    from orchestration.defs.automation import refresh_after_ingest
 
     ingest = defs.resolve_job_def("ingest_submissions")
-    with dg.instance_for_test(temp_dir=str(home / "dagster")) as instance:
+    with dg.instance_for_test(temp_dir=str(data_home_env / "dagster")) as instance:
 
         def tick(cursor: str | None) -> dg.SensorResult:
             context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs)
             return refresh_after_ingest(context)
 
         def load(district: str) -> None:
-            write_xlsx(home / "landing" / f"{district}_2007H1.xlsx", minimal_sheets(district, "2007H1"))
+            write_xlsx(
+                data_home_env / "landing" / f"{district}_2007H1.xlsx", minimal_sheets(district, "2007H1")
+            )
             instance.add_dynamic_partitions("submission", [f"{district}|2007H1"])
             assert ingest.execute_in_process(instance=instance, partition_key=f"{district}|2007H1").success
 
@@ -209,16 +216,16 @@ def test_one_rebuild_after_new_submissions_once_none_is_still_loading(home, defs
 
 def test_the_refresh_builds_what_reads_the_raw_tables_as_dbt_selects_it(defs, tmp_path: Path):
     """The refresh job's dbt models are `dbt ls --select source:raw+` (what the benchmark builds)."""
-    from ingest.environment import REFRESH_SELECT, dbt_executable
+    from orchestration.project import REFRESH_SELECTOR, dbt_executable
 
     def names(job: str) -> set[str]:
         return {k.to_user_string() for k in defs.resolve_job_def(job).asset_layer.executable_asset_keys}
 
     project = str(ROOT / "dbt_project")
     listed = subprocess.run(
-        [dbt_executable(), "ls", "--select", REFRESH_SELECT, "--resource-type", "model", "--output", "name",
-         "--quiet", "--project-dir", project, "--profiles-dir", project, "--target-path", str(tmp_path),
-         "--log-path", str(tmp_path)],
+        [dbt_executable(), "ls", "--selector", REFRESH_SELECTOR, "--resource-type", "model",
+         "--output", "name", "--quiet", "--project-dir", project, "--profiles-dir", project,
+         "--target-path", str(tmp_path), "--log-path", str(tmp_path)],
         env={**os.environ, **QUIET_TELEMETRY}, capture_output=True, text=True, check=True, cwd=project,
     ).stdout.split()  # fmt: skip
     refresh, nightly = names("refresh_after_submissions"), names("nightly_rebuild")
@@ -232,16 +239,16 @@ def test_the_refresh_builds_what_reads_the_raw_tables_as_dbt_selects_it(defs, tm
 # --- runs -------------------------------------------------------------------------------------------
 
 
-def test_a_failed_blocking_check_on_the_raw_layer_stops_dbt_and_publishing(home, defs):
+def test_a_failed_blocking_check_on_the_raw_layer_stops_dbt_and_publishing(data_home_env, defs):
     from ingest.load import ensure_schema
     from orchestration.defs.ingest import all_partitions_tags, register_landing
 
-    write_xlsx(home / "landing" / "120104_2007H1.xlsx", minimal_sheets("120104", "2007H1"))
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # a member row no submission logged
+    write_xlsx(data_home_env / "landing" / "120104_2007H1.xlsx", minimal_sheets("120104", "2007H1"))
+    with duckdb.connect(str(data_home_env / "warehouse.duckdb")) as con:  # a member row no submission logged
         ensure_schema(con)
         con.execute("INSERT INTO raw.members (submission_id, source_row, person_key) VALUES ('x', 2, 'y')")
     with dg.DagsterInstance.get() as instance:
-        keys = register_landing(instance, home / "landing")
+        keys = register_landing(instance, data_home_env / "landing")
         result = defs.resolve_job_def("qiangji_pipeline").execute_in_process(
             instance=instance, tags=all_partitions_tags(keys), raise_on_error=False
         )
@@ -255,15 +262,15 @@ def test_a_failed_blocking_check_on_the_raw_layer_stops_dbt_and_publishing(home,
         assert "submission" in materialized and "raw/members" in materialized
         assert not materialized & {"stg_members", "mart_target_attainment", "published_marts"}
         assert instance.get_materialized_partitions(dg.AssetKey("submission")) == {"120104|2007H1"}
-    assert not (home / "published" / "marts.duckdb").exists()
+    assert not (data_home_env / "published" / "marts.duckdb").exists()
 
 
-def test_publish_waits_for_the_blocking_checks_of_the_marts_it_copies(home, defs):
+def test_publish_waits_for_the_blocking_checks_of_the_marts_it_copies(data_home_env, defs):
     """The pool serializes steps, not runs: another run may rebuild the marts between this run's
     checks and its publish step. Publish copies only marts whose blocking checks passed since."""
-    from orchestration.defs.publish import PUBLISHED_MODELS
+    from warehouse.publish import PUBLISHED_MODELS
 
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # stand-ins for the dbt models
+    with duckdb.connect(str(data_home_env / "warehouse.duckdb")) as con:  # stand-ins for the dbt models
         for name in PUBLISHED_MODELS:
             con.execute(f"CREATE TABLE main.{name} AS SELECT 1 AS x")
     keys = [dg.AssetKey([name]) for name in PUBLISHED_MODELS]
@@ -271,7 +278,7 @@ def test_publish_waits_for_the_blocking_checks_of_the_marts_it_copies(home, defs
     blocking = [k for k in graph.get_check_keys_for_assets(keys) if graph.get_check_spec(k).blocking]
     assert any(k.asset_key == dg.AssetKey("mart_target_attainment") for k in blocking)  # GX, dbt tests
     job = defs.resolve_job_def("nightly_rebuild")
-    published = home / "published" / "marts.duckdb"
+    published = data_home_env / "published" / "marts.duckdb"
 
     def build(*models: dg.AssetKey) -> None:
         for key in models:
@@ -363,7 +370,8 @@ CONCURRENT_RUN = textwrap.dedent(
     import dagster as dg
 
     from orchestration.definitions import defs
-    from orchestration.defs.ingest import RAW_TABLES, SUBMISSION, all_partitions_tags
+    from ingest.load import RAW_TABLES
+    from orchestration.defs.ingest import SUBMISSION, all_partitions_tags
 
     me, other, first, last = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     job = defs.resolve_job_def("qiangji_pipeline")
@@ -383,17 +391,17 @@ CONCURRENT_RUN = textwrap.dedent(
 )
 
 
-def test_two_runs_at_once_both_succeed_one_writer_at_a_time(home, defs, generated: Path):
+def test_two_runs_at_once_both_succeed_one_writer_at_a_time(data_home_env, defs, generated: Path):
     """Two processes ingest into one warehouse at the same moment: the pool serializes the writers."""
     from orchestration.defs.ingest import register_landing
 
     for path in sorted(generated.glob("*_2006H1.xlsx"))[:16]:
-        shutil.copyfile(path, home / "landing" / path.name)
+        shutil.copyfile(path, data_home_env / "landing" / path.name)
     with dg.DagsterInstance.get() as instance:
-        keys = register_landing(instance, home / "landing")
+        keys = register_landing(instance, data_home_env / "landing")
     half = len(keys) // 2
     ranges = [(keys[0], keys[half - 1]), (keys[half], keys[-1])]
-    flags = [home / "a.ready", home / "b.ready"]
+    flags = [data_home_env / "a.ready", data_home_env / "b.ready"]
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CONCURRENT_RUN, str(flags[i]), str(flags[1 - i]), *ranges[i]],
@@ -427,7 +435,7 @@ def test_two_runs_at_once_both_succeed_one_writer_at_a_time(home, defs, generate
         for b_start, b_end in windows[1].values():
             assert a_end <= b_start or b_end <= a_start, windows
     assert blocked, "the runs never contended for the pool: the test proved nothing"
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(data_home_env / "warehouse.duckdb"), read_only=True) as con:
         assert (
             con.execute("SELECT count(*) FROM raw.submissions WHERE status = 'accepted'").fetchone()[0] == 16
         )
@@ -436,7 +444,7 @@ def test_two_runs_at_once_both_succeed_one_writer_at_a_time(home, defs, generate
 # --- the UI -----------------------------------------------------------------------------------------
 
 
-def test_the_webserver_serves_the_asset_graph(home, defs):
+def test_the_webserver_serves_the_asset_graph(data_home_env, defs):
     port = free_port()
     webserver = Path(sys.executable).with_name("dagster-webserver")
     proc = subprocess.Popen(
@@ -529,7 +537,7 @@ def test_two_qiangji_runs_at_once_both_succeed(
 
 
 def test_dbt_builds_from_scratch_only_when_the_run_asks(defs):
-    from orchestration.defs.transform import FULL_REFRESH_TAG, build_args
+    from orchestration.project import FULL_REFRESH_TAG, build_args
 
     assert build_args({}) == ["build"]
     assert build_args({FULL_REFRESH_TAG: "true", "dagster/partition": "x"}) == ["build", "--full-refresh"]

@@ -9,8 +9,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from builders import minimal_sheets, write_xlsx
-from conftest import run_cli
+
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.cli import run_cli
 
 SKELETON_TARGETS = ["village_venue", "dev_female", "halfyear_committee_meeting"]
 TARGETS_SEED = Path(__file__).parents[2] / "dbt_project" / "seeds" / "targets.csv"

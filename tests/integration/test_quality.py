@@ -11,9 +11,11 @@ import duckdb
 import pytest
 
 from expectations import gx_duckdb
+from expectations.audit_rows import gx_rows
 from expectations.data_docs import render_data_docs
 from expectations.suites import SAMPLE_ROWS, SUITES, run_suites
-from ingest.audit import AUDIT_TABLE, dbt_rows, gx_rows, now, write_audit_rows
+from orchestration.project import dbt_rows
+from warehouse.audit import AUDIT_TABLE, now, write_audit_rows
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,8 @@ def test_gx_and_dbt_query_within_the_duckdb_memory_limit(
     import great_expectations as gx
     from sqlalchemy import text
 
-    from ingest.environment import DUCKDB_MEMORY_LIMIT, dbt_executable
+    from orchestration.project import dbt_executable
+    from warehouse.settings import DUCKDB_MEMORY_LIMIT
 
     monkeypatch.setenv("QIANGJI_DUCKDB_MEMORY_LIMIT", "1GiB")
     context = gx.get_context(mode="ephemeral")

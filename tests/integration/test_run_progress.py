@@ -10,11 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from builders import minimal_sheets, write_xlsx
-from conftest import QIANGJI, ROOT, TEST_KEY, cli_env
 
-from ingest.environment import QUIET_TELEMETRY, prepare_dbt
 from orchestration.progress import RunProgress
+from orchestration.project import QUIET_TELEMETRY, prepare_dbt
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.cli import QIANGJI, ROOT, TEST_KEY, cli_env
 
 
 def test_progress_counts_files_from_the_events_of_a_real_ingest_run(tmp_path: Path, monkeypatch):
@@ -24,6 +24,7 @@ def test_progress_counts_files_from_the_events_of_a_real_ingest_run(tmp_path: Pa
     for name, value in {
         **QUIET_TELEMETRY,
         "QIANGJI_HOME": str(tmp_path),
+        "QIANGJI_DEMO": "0",
         "QIANGJI_LANDING": str(landing),
         "QIANGJI_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "QIANGJI_PSEUDONYM_KEY": TEST_KEY,

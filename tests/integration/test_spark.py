@@ -17,8 +17,8 @@ pytest.importorskip(
     "dbt.adapters.spark", reason="the spark extra is not installed: pip install -e '.[spark]'"
 )
 
-from builders import minimal_sheets, write_xlsx
-from warehouse_builds import (
+from tests.support.builders import minimal_sheets, write_xlsx
+from tests.support.warehouse_builds import (
     dbt,
     duckdb_columns,
     duckdb_rows,
@@ -28,8 +28,7 @@ from warehouse_builds import (
     java_missing,
     spark_rows,
 )
-
-from ingest.export import export_raw_parquet
+from warehouse.export import export_raw_parquet
 
 pytestmark = [
     pytest.mark.slow,
@@ -63,7 +62,7 @@ def _both(home: Path, table: str) -> tuple[list[tuple], list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def scale_out_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Both targets built (models, seeds, data and unit tests) from the same submissions."""
     home = tmp_path_factory.mktemp("scale_out")
     landing = generate_small_landing(home / "landing")
@@ -81,40 +80,42 @@ def _partition_files(home: Path, table: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def resubmitted(home: Path) -> tuple[Path, dict[str, set[str]]]:
+def resubmitted(scale_out_home: Path) -> tuple[Path, dict[str, set[str]]]:
     """南开区 resubmits 2010H1 (no 培训 rows at all); both targets build again, Spark incrementally.
     Also: the partitions of each fact the Spark run rewrote."""
-    before = {t: _partition_files(home, t) for t in FACTS}
+    before = {t: _partition_files(scale_out_home, t) for t in FACTS}
     sheets = minimal_sheets("120104", "2010H1")
     sheets["培训"] = []
-    assert ingest(home, write_xlsx(home / "120104_2010H1_v2.xlsx", sheets)) == ["accepted"]
-    export_raw_parquet(home / "warehouse.duckdb", home / "raw_parquet")
+    assert ingest(scale_out_home, write_xlsx(scale_out_home / "120104_2010H1_v2.xlsx", sheets)) == [
+        "accepted"
+    ]
+    export_raw_parquet(scale_out_home / "warehouse.duckdb", scale_out_home / "raw_parquet")
     # what the attainment mart needs: every fact, the dimensions and the target metrics
-    dbt(home, "run", "--select", "+mart_target_attainment")
-    dbt(home, "run", "--select", "+mart_target_attainment", target="spark")
-    after = {t: _partition_files(home, t) for t in FACTS}
+    dbt(scale_out_home, "run", "--select", "+mart_target_attainment")
+    dbt(scale_out_home, "run", "--select", "+mart_target_attainment", target="spark")
+    after = {t: _partition_files(scale_out_home, t) for t in FACTS}
     rewritten = {t: {p for p in before[t].keys() | after[t].keys() if before[t].get(p) != after[t].get(p)}
                  for t in FACTS}  # fmt: skip
-    return home, rewritten
+    return scale_out_home, rewritten
 
 
-def test_spark_and_duckdb_agree_on_every_attainment_row(home: Path):
-    duck, spark = _both(home, ATTAINMENT)
+def test_spark_and_duckdb_agree_on_every_attainment_row(scale_out_home: Path):
+    duck, spark = _both(scale_out_home, ATTAINMENT)
     assert len(duck) > 500  # 26 targets × 5 units and the city × 4 periods, less the yearly H1 rows
     assert {row[-2] for row in duck} >= {"achieved", "no_data"}  # status: more than one kind
     assert spark == duck
 
 
 @pytest.mark.parametrize("table", OTHER_TABLES)
-def test_spark_and_duckdb_agree_on_seeds_dimensions_and_other_marts(home: Path, table: str):
-    duck, spark = _both(home, table)
+def test_spark_and_duckdb_agree_on_seeds_dimensions_and_other_marts(scale_out_home: Path, table: str):
+    duck, spark = _both(scale_out_home, table)
     assert spark == duck
     assert bool(duck) != (table in EMPTY_HERE)
 
 
 def test_after_a_resubmission_spark_incremental_equals_duckdb(resubmitted):
     home, _ = resubmitted
-    compiled = home / "dbt-spark" / "run" / "qiangji" / "models" / "marts" / "core"
+    compiled = home / "dbt-spark" / "run" / "qiangji" / "models" / "core"
     assert "insert overwrite table" in (compiled / "fct_member_snapshot.sql").read_text()
     for table in [ATTAINMENT, *FACTS]:
         duck, spark = _both(home, table)

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from builders import minimal_sheets, write_xlsx
 
 from ingest.pipeline import ingest_landing, list_landing
+from tests.support.builders import minimal_sheets, write_xlsx
 
 KEY = b"test-key"
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def ingest_home(tmp_path: Path) -> Path:
+    """A data home with an empty landing folder, for `ingest_landing` (no Dagster, no environment)."""
     (tmp_path / "landing").mkdir()
     return tmp_path
 
@@ -38,90 +39,93 @@ def _variant(home: Path, name: str, villages_with_venue: str = "是") -> Path:
     return write_xlsx(home / "landing" / name, sheets)
 
 
-def test_every_file_is_archived_byte_for_byte(home):
-    path = _variant(home, "120104_2007H1.xlsx")
-    [outcome] = _ingest(home, path)
+def test_every_file_is_archived_byte_for_byte(ingest_home):
+    path = _variant(ingest_home, "120104_2007H1.xlsx")
+    [outcome] = _ingest(ingest_home, path)
     assert outcome.status == "accepted"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert (home / "archive" / sha[:2] / sha).read_bytes() == path.read_bytes()
+    assert (ingest_home / "archive" / sha[:2] / sha).read_bytes() == path.read_bytes()
 
 
-def test_the_same_bytes_twice_change_nothing(home):
-    path = _variant(home, "120104_2007H1.xlsx")
-    _ingest(home, path)
-    [again] = _ingest(home, path)
+def test_the_same_bytes_twice_change_nothing(ingest_home):
+    path = _variant(ingest_home, "120104_2007H1.xlsx")
+    _ingest(ingest_home, path)
+    [again] = _ingest(ingest_home, path)
     assert again.status == "unchanged"
-    assert len(_log(home)) == 1
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    assert len(_log(ingest_home)) == 1
+    with duckdb.connect(str(ingest_home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.members").fetchone()[0] == 3
 
 
-def test_a_higher_version_replaces_the_earlier_one(home):
-    _variant(home, "120104_2007H1.xlsx", "否")
-    _variant(home, "120104_2007H1_v2.xlsx", "是")
-    assert [o.status for o in _ingest(home, *list_landing(home / "landing"))] == ["accepted", "accepted"]
-    assert [(f, v, s) for f, v, s, _ in _log(home)] == [
+def test_a_higher_version_replaces_the_earlier_one(ingest_home):
+    _variant(ingest_home, "120104_2007H1.xlsx", "否")
+    _variant(ingest_home, "120104_2007H1_v2.xlsx", "是")
+    assert [o.status for o in _ingest(ingest_home, *list_landing(ingest_home / "landing"))] == [
+        "accepted",
+        "accepted",
+    ]
+    assert [(f, v, s) for f, v, s, _ in _log(ingest_home)] == [
         ("120104_2007H1.xlsx", 1, "superseded"),
         ("120104_2007H1_v2.xlsx", 2, "accepted"),
     ]
 
 
-def test_a_version_lower_than_the_accepted_one_changes_nothing(home):
-    [v3] = _ingest(home, _variant(home, "120104_2007H1_v3.xlsx", "是"))
-    [v2] = _ingest(home, _variant(home, "120104_2007H1_v2.xlsx", "否"))
+def test_a_version_lower_than_the_accepted_one_changes_nothing(ingest_home):
+    [v3] = _ingest(ingest_home, _variant(ingest_home, "120104_2007H1_v3.xlsx", "是"))
+    [v2] = _ingest(ingest_home, _variant(ingest_home, "120104_2007H1_v2.xlsx", "否"))
     assert (v3.status, v2.status) == ("accepted", "superseded")
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(ingest_home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT count(DISTINCT submission_id) FROM raw.units").fetchone()[0] == 1
 
 
-def test_the_same_version_with_other_bytes_is_rejected(home):
-    first = _variant(home, "120104_2007H1.xlsx", "是")  # minimal_sheets() has 否 there
-    _ingest(home, first)
-    other = write_xlsx(home / "120104_2007H1.xlsx", {**minimal_sheets()})
-    [outcome] = _ingest(home, other)
+def test_the_same_version_with_other_bytes_is_rejected(ingest_home):
+    first = _variant(ingest_home, "120104_2007H1.xlsx", "是")  # minimal_sheets() has 否 there
+    _ingest(ingest_home, first)
+    other = write_xlsx(ingest_home / "120104_2007H1.xlsx", {**minimal_sheets()})
+    [outcome] = _ingest(ingest_home, other)
     assert outcome.status == "rejected"
     assert outcome.reason.rule == "version_conflict" and outcome.reason.value == "2"
     assert "_v2" in outcome.reason.message_en
 
 
-def test_a_rejected_version_never_replaces_an_accepted_one(home):
-    _ingest(home, _variant(home, "120104_2007H1.xlsx"))
+def test_a_rejected_version_never_replaces_an_accepted_one(ingest_home):
+    _ingest(ingest_home, _variant(ingest_home, "120104_2007H1.xlsx"))
     bad = minimal_sheets()
     bad["封面"][1]["value"] = "2007H2"  # cover does not match the file name
-    [outcome] = _ingest(home, write_xlsx(home / "landing" / "120104_2007H1_v2.xlsx", bad))
+    [outcome] = _ingest(ingest_home, write_xlsx(ingest_home / "landing" / "120104_2007H1_v2.xlsx", bad))
     assert outcome.status == "rejected" and outcome.reason.rule == "cover_mismatch"
-    assert [(v, s) for _, v, s, _ in _log(home)] == [(1, "accepted"), (2, "rejected")]
+    assert [(v, s) for _, v, s, _ in _log(ingest_home)] == [(1, "accepted"), (2, "rejected")]
 
 
-def test_bad_names_are_rejected_and_archived_never_used_as_paths(home):
-    weird = home / "landing" / "..%2F120104_2007H1.xlsx"
+def test_bad_names_are_rejected_and_archived_never_used_as_paths(ingest_home):
+    weird = ingest_home / "landing" / "..%2F120104_2007H1.xlsx"
     weird.write_bytes(b"PK not really")
-    unknown = write_xlsx(home / "landing" / "999999_2007H1.xlsx", minimal_sheets("999999"))
+    unknown = write_xlsx(ingest_home / "landing" / "999999_2007H1.xlsx", minimal_sheets("999999"))
     merged = write_xlsx(
-        home / "landing" / "120116_2007H1.xlsx", minimal_sheets("120116")
+        ingest_home / "landing" / "120116_2007H1.xlsx", minimal_sheets("120116")
     )  # reports from 2010H1
-    outcomes = _ingest(home, weird, unknown, merged)
+    outcomes = _ingest(ingest_home, weird, unknown, merged)
     assert [(o.status, o.reason.rule) for o in outcomes] == [
         ("rejected", "file_name"),
         ("rejected", "unknown_district"),
         ("rejected", "unknown_district"),
     ]
-    archived = {p.name for p in (home / "archive").rglob("*") if p.is_file()}
+    archived = {p.name for p in (ingest_home / "archive").rglob("*") if p.is_file()}
     assert hashlib.sha256(weird.read_bytes()).hexdigest() in archived
 
 
-def test_quarantined_rows_stay_queryable_with_their_errors(home, monkeypatch):
+def test_quarantined_rows_stay_queryable_with_their_errors(ingest_home, monkeypatch):
     monkeypatch.setenv("QIANGJI_QUARANTINE_SHARE", "0.5")
     from ingest.settings import IngestSettings
 
     sheets = minimal_sheets()
     sheets["党员"][2]["学历"] = "小学"
-    path = write_xlsx(home / "landing" / "120104_2007H1.xlsx", sheets)
+    path = write_xlsx(ingest_home / "landing" / "120104_2007H1.xlsx", sheets)
     [outcome] = ingest_landing(
-        [path], home / "warehouse.duckdb", home / "archive", KEY, IngestSettings.from_env()
+        [path], ingest_home / "warehouse.duckdb", ingest_home / "archive", KEY, IngestSettings.from_env()
     )
     assert outcome.status == "accepted" and outcome.quarantined_rows == 1
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(ingest_home / "warehouse.duckdb"), read_only=True) as con:
         row = con.execute(
             "SELECT m.source_row, p.column_header, p.rule, p.message_en FROM raw.members m "
             "JOIN raw.problems p ON p.submission_id = m.submission_id AND p.excel_row = m.source_row "
@@ -131,10 +135,9 @@ def test_quarantined_rows_stay_queryable_with_their_errors(home, monkeypatch):
 
 
 def test_read_ahead_bounded_by_unpacked_bytes_loads_the_same(tmp_path: Path):
-    from builders import write_csv_folder
-
     from ingest.pipeline import unpacked_size
     from ingest.settings import IngestSettings
+    from tests.support.builders import write_csv_folder
 
     landing = tmp_path / "landing"
     landing.mkdir()

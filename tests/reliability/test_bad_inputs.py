@@ -1,10 +1,10 @@
 """Bad input: every structural error and row rule of the spec, and files built to break a reader.
 
-One landing folder holds them all — the fault generator's files, the cases of `badfiles.py` and
-six valid submissions of other districts — and ONE ingest (`ingest_landing`, the library
-`qiangji run` uses) loads it. Each case then has its own test: the file got its documented
-outcome and problem (rule, sheet, Excel row, column), the run did not stop, and the valid
-submissions loaded exactly as they load alone.
+One landing folder holds them all — the fault generator's files, the cases of
+`tests/support/badfiles.py` and six valid submissions of other districts — and ONE ingest
+(`ingest_landing`, the library `qiangji run` uses) loads it. Each case then has its own test: the
+file got its documented outcome and problem (rule, sheet, Excel row, column), the run did not stop,
+and the valid submissions loaded exactly as they load alone.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from badfiles import MAX_FILE_BYTES, MAX_ZIP_EXPANDED_BYTES, Case, build_cases
-from conftest import TEST_KEY
-from privacy import identities, leaks_in_duckdb
 
+from generator import generate_submissions
+from generator.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE, NOT_PLANTED
 from ingest.errors import RULES
-from ingest.generate import generate_submissions
-from ingest.generate.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE, NOT_PLANTED
 from ingest.pipeline import audit_raw, ingest_landing, list_landing, printable_name
 from ingest.settings import IngestSettings
 from ingest.spec import DATA_SHEETS
+from tests.support.badfiles import MAX_FILE_BYTES, MAX_ZIP_EXPANDED_BYTES, Case, build_cases
+from tests.support.cli import TEST_KEY
+from tests.support.privacy import identities, leaks_in_duckdb
 
 KEY = TEST_KEY.encode()
 SETTINGS = IngestSettings(max_file_bytes=MAX_FILE_BYTES, max_zip_expanded_bytes=MAX_ZIP_EXPANDED_BYTES)

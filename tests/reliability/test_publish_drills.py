@@ -22,11 +22,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.publish import publish_marts
+from tests.support.cli import ROOT
+from warehouse.publish import publish_marts
 
-ROOT = Path(__file__).resolve().parents[2]
 TABLES = ["mart_x", "dim_y"]
-PUBLISH = "import sys; from pathlib import Path; from ingest.publish import publish_marts; " + (
+PUBLISH = "import sys; from pathlib import Path; from warehouse.publish import publish_marts; " + (
     "publish_marts(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:])"
 )
 

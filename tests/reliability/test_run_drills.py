@@ -23,14 +23,14 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import QIANGJI, ROOT, cli_env
-from privacy import identities, leaks_in_duckdb, leaks_in_parquet, needles_of
 
-from ingest.generate import generate_submissions
-from ingest.generate.faults import FAULTS_DIR
+from generator import generate_submissions
+from generator.faults import FAULTS_DIR
 from ingest.pipeline import audit_raw, list_landing
 from orchestration.recovery import PID_TAG
 from orchestration.resources import WAREHOUSE_POOL
+from tests.support.cli import QIANGJI, ROOT, cli_env
+from tests.support.privacy import identities, leaks_in_duckdb, leaks_in_parquet, needles_of
 
 pytestmark = pytest.mark.slow
 RUN_TIMEOUT = int(os.environ.get("QIANGJI_DRILL_TIMEOUT", "1200"))  # then a hung run fails

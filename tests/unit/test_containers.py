@@ -6,10 +6,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from builders import minimal_sheets, write_csv_folder
 
 from ingest.precheck import check_path
 from ingest.settings import IngestSettings
+from tests.support.builders import minimal_sheets, write_csv_folder
 
 
 class _LegacyNameInfo(zipfile.ZipInfo):

@@ -8,15 +8,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from builders import minimal_sheets, write_xlsx
 from typer.testing import CliRunner
 
-from ingest.cli import app
+from cli.app import app
+from generator import generate_submissions
+from generator.faults import FAULTS_DIR, FILES_FILE, MANIFEST_COLUMNS, MANIFEST_FILE, NOT_PLANTED
 from ingest.errors import RULES
-from ingest.generate import generate_submissions
-from ingest.generate.faults import FAULTS_DIR, FILES_FILE, MANIFEST_COLUMNS, MANIFEST_FILE, NOT_PLANTED
 from ingest.precheck import CheckReport, check_path
 from ingest.settings import IngestSettings
+from tests.support.builders import minimal_sheets, write_xlsx
 
 SCALE = 0.0005
 PERIOD = "2010H1"

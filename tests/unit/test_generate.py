@@ -10,9 +10,9 @@ import fastexcel
 import polars as pl
 import pytest
 
+from generator import DEFAULT_SCALE, GenerationSummary, generate_submissions
 from ingest import identity, spec
-from ingest.generate import DEFAULT_SCALE, GenerationSummary, generate_submissions
-from ingest.reference import code_values as code_list
+from warehouse.reference import code_values as code_list
 
 SCALE = 0.002
 SEED = 2006

@@ -4,7 +4,6 @@ import stat
 
 import polars as pl
 import pytest
-from builders import make_id
 
 from ingest.identity import (
     MissingKeyError,
@@ -17,6 +16,7 @@ from ingest.identity import (
     upgrade_15,
     upgrade_15_expr,
 )
+from tests.support.builders import make_id
 
 
 def test_check_char_of_the_standard_example():

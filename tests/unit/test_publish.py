@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from ingest.publish import neutralize_formulas, publish_marts
+from warehouse.publish import neutralize_formulas, publish_marts
 
 
 def _warehouse(path, label: str) -> None:

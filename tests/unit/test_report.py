@@ -9,11 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_cli
 from rich.console import Console
 
-from ingest.reference import seeds_dir
-from ingest.report import (
+from reporting.report import (
     COLUMNS,
     ReportError,
     attainment_report,
@@ -22,6 +20,8 @@ from ingest.report import (
     format_json,
     render_table,
 )
+from tests.support.cli import run_cli
+from warehouse.reference import seeds_dir
 
 PERIODS = ["2007H1", "2007H2", "2008H1"]
 UNITS = [

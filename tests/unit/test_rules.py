@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import polars as pl
 import pytest
-from builders import make_id, minimal_sheets, write_csv_folder, write_xlsx
 
 from ingest.errors import RULES, StructuralError
 from ingest.precheck import check_path
 from ingest.read import read_submission
 from ingest.settings import IngestSettings
 from ingest.validate import validate_submission
+from tests.support.builders import make_id, minimal_sheets, write_csv_folder, write_xlsx
 
 Sheets = dict[str, list[dict[str, object]]]
 LENIENT = IngestSettings(quarantine_share=1.0)  # one bad row in a tiny sheet must not reject it

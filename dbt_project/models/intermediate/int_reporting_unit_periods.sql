@@ -1,14 +1,23 @@
 -- Every reporting unit in every period it reports (districts.csv reports_from..reports_to),
--- submitted or not, with what was accepted for it.
-with units as (
+-- submitted or not, with what was accepted for it. From the seeds, not dim_district and dim_period:
+-- intermediate models come before the core layer's dimensions.
+with periods as (
     select
-        d.district_code,
+        cast(period as {{ dbt.type_string() }}) as period,
+        cast(period_index as {{ dbt.type_int() }}) as period_index,
+        cast(year as {{ dbt.type_int() }}) as year,
+        cast(half as {{ dbt.type_int() }}) as half
+    from {{ ref('periods') }}
+),
+
+units as (
+    select
+        cast(d.unit_code as {{ dbt.type_string() }}) as district_code,
         f.period_index as from_index,
         coalesce(t.period_index, 999999) as to_index
-    from {{ ref('dim_district') }} as d
-    inner join {{ ref('dim_period') }} as f on d.reports_from = f.period
-    left join {{ ref('dim_period') }} as t on d.reports_to = t.period
-    where d.is_reporting_unit
+    from {{ ref('reporting_units') }} as d
+    inner join periods as f on cast(d.reports_from as {{ dbt.type_string() }}) = f.period
+    left join periods as t on cast(d.reports_to as {{ dbt.type_string() }}) = t.period
 ),
 
 grid as (
@@ -19,7 +28,7 @@ grid as (
         p.year,
         p.half
     from units as u
-    inner join {{ ref('dim_period') }} as p
+    inner join periods as p
         on p.period_index between u.from_index and u.to_index
 )
 

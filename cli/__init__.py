@@ -1,0 +1,1 @@
+"""`qiangji`, the command line: one module per command; the only package that imports all the others."""

@@ -1,0 +1,32 @@
+"""`qiangji dev`: the Dagster UI and daemon on 127.0.0.1 with this project loaded."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.console import HomeOption, LandingOption
+from warehouse.layout import HomeLayout
+
+
+def dev(
+    home: HomeOption = Path("data"),
+    landing: LandingOption = None,
+    port: Annotated[int, typer.Option("--port")] = 3000,
+    demo: Annotated[bool, typer.Option("--demo")] = False,
+) -> None:
+    """The Dagster UI and daemon on 127.0.0.1 with this project loaded."""
+    from orchestration.project import prepare_dbt
+    from orchestration.runner import configure
+
+    configure(HomeLayout.at(home, landing), demo=demo)
+    prepare_dbt()
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(
+        str(dagster),
+        [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+    )

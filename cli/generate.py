@@ -1,0 +1,51 @@
+"""`qiangji generate`: synthetic submissions for every reporting unit and period, with their ground truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.console import console, err
+
+
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the submissions into")],
+    periods: Annotated[
+        str, typer.Option("--periods", help="FIRST-LAST, e.g. 2006H1-2010H2")
+    ] = "2006H1-2010H2",
+    scale: Annotated[float | None, typer.Option("--scale", help="1.0 = city scale (≈1M members)")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 2006,
+    faults: Annotated[
+        bool,
+        typer.Option(
+            "--faults", help="also write files with known defects and their manifest into <out>/faults/"
+        ),
+    ] = False,
+) -> None:
+    """Write synthetic submissions for every reporting unit and period, and their ground truth."""
+    from rich.progress import Progress
+
+    from generator import DEFAULT_SCALE, generate_submissions
+
+    first, _, last = periods.partition("-")
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("generating", total=None)
+        summary = generate_submissions(
+            out,
+            first_period=first,
+            last_period=last or first,
+            scale=DEFAULT_SCALE if scale is None else scale,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            faults=faults,
+        )
+    console.print(f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}")
+    console.print(f"ground truth: {summary.ground_truth_path}")
+    if faults:
+        from generator.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE
+
+        console.print(
+            f"faulty files: {out / FAULTS_DIR} (expected problems: {MANIFEST_FILE}, files: {FILES_FILE})"
+        )

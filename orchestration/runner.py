@@ -1,0 +1,156 @@
+"""What `qiangji run` executes: the environment of a run, the job it picks, one run in-process.
+
+The environment is decided when a command starts (never at import) and handed on through
+environment variables, so the in-process run, `dagster dev` and the dbt subprocess all see the
+same paths.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from ingest.pipeline import landing_partitions
+from orchestration.defs.ingest import all_partitions_tags, register_landing
+from orchestration.defs.jobs import LOAD_AND_REFRESH, NIGHTLY_REBUILD, PIPELINE
+from orchestration.progress import STEP_LABELS, RunProgress, RunWatcher
+from orchestration.project import FULL_REFRESH_TAG, QUIET_TELEMETRY, prepare_dbt
+from orchestration.recovery import fail_abandoned_runs, launcher_tags
+from warehouse.layout import HomeLayout
+from warehouse.reference import project_root
+
+
+def configure(layout: HomeLayout, demo: bool = False) -> dict[str, str]:
+    """Set the variables of a run with data in `layout`'s home; return what was set."""
+    dagster_home = Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home).resolve()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    _install(project_root() / "dagster.yaml", dagster_home / "dagster.yaml")
+    values = {
+        **QUIET_TELEMETRY,
+        "QIANGJI_HOME": str(layout.home),
+        "QIANGJI_LANDING": str(layout.landing),
+        "QIANGJI_WAREHOUSE": str(layout.warehouse),
+        # the Spark target's raw tables (`qiangji export-raw`); a cluster's location is kept
+        "QIANGJI_RAW_PARQUET": os.environ.get("QIANGJI_RAW_PARQUET") or str(layout.raw_parquet),
+        "QIANGJI_DEMO": "1" if demo else "0",
+        "DAGSTER_HOME": str(dagster_home),
+    }
+    os.environ.update(values)
+    return values
+
+
+def _install(source: Path, target: Path) -> None:
+    """Copy aside and rename into place: a run starting meanwhile never reads half a file."""
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+
+
+@contextlib.contextmanager
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The instance in $DAGSTER_HOME, created under a file lock: two commands starting together on a
+    new home would otherwise both create its sqlite tables, and one of them fail."""
+    with open(Path(os.environ["DAGSTER_HOME"]) / ".instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+    with instance:
+        yield instance
+
+
+@dataclass
+class RunOutcome:
+    """How a `qiangji run` ended."""
+
+    run_id: str
+    job_name: str
+    success: bool
+    failed_steps: list[str] = field(default_factory=list)
+    published: bool = False
+    abandoned_runs: list[str] = field(default_factory=list)
+
+
+def choose_job(
+    instance: dg.DagsterInstance, defs: dg.Definitions, keys: list[str], full_rebuild: bool
+) -> str:
+    """The job of a run: everything after ingest without submissions; the whole pipeline the first
+    time, when the seeds or their code changed, or on request; else the load and the refresh."""
+    from orchestration.defs.automation import stale_for_refresh
+
+    if not keys:
+        return NIGHTLY_REBUILD
+    if full_rebuild or stale_for_refresh(instance, defs.get_repository_def()):
+        return PIPELINE
+    return LOAD_AND_REFRESH
+
+
+def run_pipeline(
+    layout: HomeLayout,
+    *,
+    full_rebuild: bool = False,
+    show_progress: Callable[[RunProgress], None] | None = None,
+) -> RunOutcome:
+    """Load every submission in the landing folder, build, check and publish, as one run in-process.
+
+    `configure` must have run. With `show_progress`, the run's progress is read from its events
+    while it runs (Dagster logs only warnings then); without, Dagster's INFO lines say the same.
+    dbt's own output goes to `<home>/logs/dbt.log`.
+    """
+    prepare_dbt()
+    from orchestration.definitions import defs
+
+    layout.logs.mkdir(parents=True, exist_ok=True)
+    with dagster_instance() as instance, open(layout.logs / "dbt.log", "a") as dbt_log:
+        # One run of the job the UI shows: a single-run backfill of every submission partition
+        # (each (reporting unit, period) with a file in the landing folder gets its partition), then
+        # dbt, the checks and publish. With no submission at all, everything after ingest.
+        abandoned = fail_abandoned_runs(instance)
+        keys = register_landing(instance, layout.landing)
+        job = defs.resolve_job_def(choose_job(instance, defs, keys, full_rebuild))
+        run_id = str(uuid.uuid4())
+        watcher: contextlib.AbstractContextManager = contextlib.nullcontext()
+        if show_progress is not None:
+            from orchestration.defs.transform import warehouse_models
+
+            wanted = set(keys)
+            state = RunProgress(
+                files_total=sum(len(p) for k, p in landing_partitions(layout.landing).items() if k in wanted),
+                models_total=len(warehouse_models.keys & job.asset_layer.executable_asset_keys),
+                other_steps=len(STEP_LABELS) - 2,
+            )
+            watcher = RunWatcher(instance, run_id, state, show_progress)
+        # dbt's own output goes to stdout (the UI shows it as the step's compute log); here to a file.
+        with contextlib.redirect_stdout(dbt_log), watcher:
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={
+                    **(all_partitions_tags(keys) if keys else {}),
+                    **launcher_tags(),
+                    **({FULL_REFRESH_TAG: "true"} if full_rebuild else {}),
+                },
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "WARNING" if show_progress else "INFO"}}}
+                },
+            )
+    return RunOutcome(
+        run_id=result.run_id,
+        job_name=job.name,
+        success=result.success,
+        failed_steps=[e.step_key for e in result.all_events if e.is_step_failure and e.step_key],
+        published=any(
+            e.event_type_value == "ASSET_MATERIALIZATION" and e.step_key == "published_marts"
+            for e in result.all_events
+        ),
+        abandoned_runs=abandoned,
+    )

@@ -1,0 +1,1 @@
+"""qiangji's tests: unit/, integration/ and reliability/, with their helpers in support/."""

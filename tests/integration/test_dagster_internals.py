@@ -1,0 +1,60 @@
+"""What orchestration/internals.py relies on in Dagster's private APIs, pinned against a real instance.
+
+An upgrade of Dagster that moves or changes them fails here, by name, before a drill or a publish
+fails somewhere downstream.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.internals import PoolSafeSqliteEventLogStorage, latest_check_evaluation
+from orchestration.resources import WAREHOUSE_POOL
+from tests.support.cli import ROOT
+
+
+@pytest.fixture
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An instance made from the repo's dagster.yaml in a temporary Dagster home."""
+    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        yield instance
+
+
+def test_the_instance_uses_the_pool_safe_storage_and_a_pool_of_one_admits_one_step(instance):
+    storage = instance.event_log_storage
+    assert isinstance(storage, PoolSafeSqliteEventLogStorage)
+    storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+    first = storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-a", "step")
+    second = storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "step")
+    assert first.is_claimed and not second.is_claimed
+    storage.free_concurrency_slots_for_run("run-a")
+    assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "step").is_claimed
+
+
+def test_latest_check_evaluation_is_the_last_evaluated_with_its_status(instance):
+    outcomes = iter([True, False])
+
+    @dg.asset(check_specs=[dg.AssetCheckSpec("ok", asset="thing", blocking=True)])
+    def thing():
+        yield dg.MaterializeResult()
+        yield dg.AssetCheckResult(check_name="ok", passed=next(outcomes))
+
+    key = dg.AssetCheckKey(dg.AssetKey("thing"), "ok")
+    assert latest_check_evaluation(instance, key) is None
+    assert dg.materialize([thing], instance=instance).success
+    time.sleep(0.01)  # two evaluations never share a timestamp
+    assert dg.materialize([thing], instance=instance, raise_on_error=False) is not None
+    latest = latest_check_evaluation(instance, key)
+    assert latest is not None and latest.status.value == "FAILED"
+    history = instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
+    assert latest.event.timestamp == max(r.event.timestamp for r in history if r.event)
+    # the severity publish reads from a failed check's evaluation
+    evaluation = latest.event.dagster_event.event_specific_data
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR

@@ -1,0 +1,1 @@
+"""Helpers shared by the test folders: `from tests.support.<module> import ...`."""

@@ -1,15 +1,7 @@
 -- Reporting units (districts, counties, municipal systems) and the city. A boundary change is a
 -- row of the reporting_units seed; successors are followed up to three steps.
 with units as (
-    select
-        cast(unit_code as {{ dbt.type_string() }}) as district_code,
-        cast(unit_name as {{ dbt.type_string() }}) as district_name,
-        cast(kind as {{ dbt.type_string() }}) as kind,
-        cast(area_group as {{ dbt.type_string() }}) as area_group,
-        cast(reports_from as {{ dbt.type_string() }}) as reports_from,
-        cast(reports_to as {{ dbt.type_string() }}) as reports_to,
-        cast(successor_code as {{ dbt.type_string() }}) as successor_code
-    from {{ ref('reporting_units') }}
+{{ typed_reporting_units() }}
 )
 
 select

@@ -16,13 +16,13 @@ select
     r.submission_id,
     r.district_code,
     r.period,
-    cast(p.period_index as {{ dbt.type_int() }}) as period_index,
-    cast(p.year as {{ dbt.type_int() }}) as year,
-    cast(p.half as {{ dbt.type_int() }}) as half,
-    cast(p.end_date as date) as period_end,
+    p.period_index,
+    p.year,
+    p.half,
+    p.end_date as period_end,
     r.version,
     r.received_at
 from ranked as r
 -- the periods seed, not dim_period: intermediate models come before the core layer's dimensions
-inner join {{ ref('periods') }} as p on r.period = cast(p.period as {{ dbt.type_string() }})
+inner join ({{ typed_periods() }}) as p on r.period = p.period
 where r.version_rank = 1

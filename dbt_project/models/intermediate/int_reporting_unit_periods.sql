@@ -2,22 +2,21 @@
 -- submitted or not, with what was accepted for it. From the seeds, not dim_district and dim_period:
 -- intermediate models come before the core layer's dimensions.
 with periods as (
-    select
-        cast(period as {{ dbt.type_string() }}) as period,
-        cast(period_index as {{ dbt.type_int() }}) as period_index,
-        cast(year as {{ dbt.type_int() }}) as year,
-        cast(half as {{ dbt.type_int() }}) as half
-    from {{ ref('periods') }}
+{{ typed_periods() }}
+),
+
+reporting_units as (
+{{ typed_reporting_units() }}
 ),
 
 units as (
     select
-        cast(d.unit_code as {{ dbt.type_string() }}) as district_code,
+        d.district_code,
         f.period_index as from_index,
         coalesce(t.period_index, 999999) as to_index
-    from {{ ref('reporting_units') }} as d
-    inner join periods as f on cast(d.reports_from as {{ dbt.type_string() }}) = f.period
-    left join periods as t on cast(d.reports_to as {{ dbt.type_string() }}) = t.period
+    from reporting_units as d
+    inner join periods as f on d.reports_from = f.period
+    left join periods as t on d.reports_to = t.period
 ),
 
 grid as (

@@ -390,8 +390,7 @@ def audit_raw(warehouse: Path) -> RawAudit:
         def scalar(sql: str) -> int:
             return int(con.execute(sql).fetchone()[0])  # type: ignore[index]
 
-        tables = RAW_TABLES
-        counts = {t: scalar(f"SELECT count(*) FROM raw.{t}") for t in tables}
+        counts = {t: scalar(f"SELECT count(*) FROM raw.{t}") for t in RAW_TABLES}
         mismatched = sum(
             scalar(
                 f"SELECT count(*) FROM raw.submissions s FULL JOIN (SELECT submission_id, count(*) AS n "

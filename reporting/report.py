@@ -326,10 +326,7 @@ def render_city_summary(summary: Report) -> Table:
             "" if value is None else f"{value:.1%}" if value <= 1 else f"{value:g}",  # type: ignore[operator]
             "" if target is None else f"{float(target):.1%}" if target <= 1 else f"{float(target):g}",  # type: ignore[operator,arg-type]
             str(r["deadline_period"] or "every period"),
-            f"[{SUMMARY_COLORS.get(status, 'white')}]{status}[/]",
+            Text(status, style=STATUS_STYLES.get(status, "")),
             str(r["units_behind"]),
         )
     return table
-
-
-SUMMARY_COLORS = {**STATUS_STYLES, "missed": "red"}

@@ -46,6 +46,23 @@ RULES: dict[str, tuple[str, str]] = {
         "出错行比例超过上限，整份报送被拒收",
         "too large a share of rows failed; the submission is rejected",
     ),
+    "not_a_regular_file": (
+        "接收目录中的条目不是普通文件或文件夹（链接、管道或设备），未读取",
+        "the landing entry is not a regular file or folder (a link, a pipe or a device); not read",
+    ),
+    "reader_memory": (
+        "读取该文件所需内存超过上限（文件可能含有超大范围或被恶意构造），请检查后重新报送",
+        "reading the file needed more memory than allowed (a huge range or a crafted file);"
+        " check it and send it again",
+    ),
+    "reader_timeout": (
+        "读取该文件超过时间上限，请检查后重新报送",
+        "reading the file took longer than allowed; check it and send it again",
+    ),
+    "reader_crashed": (
+        "读取该文件时读取程序异常退出，请检查文件后重新报送",
+        "the reader stopped abnormally on this file; check the file and send it again",
+    ),
     "version_conflict": (
         "同一版本号已收到内容不同的文件，请以 _v{value} 重新报送",
         "this version was already received with other content; send it as _v{value}",

@@ -23,6 +23,15 @@ class IngestSettings:
     # Unpacked bytes of the files read ahead and not yet written (ingest holds ≈3-8× this);
     # one file is always read, whatever its size.
     read_ahead_bytes: int = 256 * MIB
+    # A landing entry is taken once neither its size nor its times changed for this long (a file
+    # still being uploaded is left for the next run); a folder: every file in it.
+    quiet_seconds: float = 5.0
+    # Each file is read in a child process with this address-space limit (RLIMIT_AS) and time limit.
+    reader_memory_bytes: int = 12 * 1024 * MIB
+    reader_timeout_seconds: float = 1800.0
+    # A file whose reading failed for a reason of the server (disk, memory, permissions) stays
+    # pending and is tried again by the next runs, this many times in all.
+    max_attempts: int = 3
 
     @classmethod
     def from_env(cls) -> IngestSettings:
@@ -38,4 +47,10 @@ class IngestSettings:
             max_cell_chars=int(num("QIANGJI_MAX_CELL_CHARS", d.max_cell_chars, int)),
             quarantine_share=float(num("QIANGJI_QUARANTINE_SHARE", d.quarantine_share, float)),
             read_ahead_bytes=int(num("QIANGJI_READ_AHEAD_BYTES", d.read_ahead_bytes, int)),
+            quiet_seconds=float(num("QIANGJI_LANDING_QUIET_SECONDS", d.quiet_seconds, float)),
+            reader_memory_bytes=int(num("QIANGJI_READER_MEMORY_BYTES", d.reader_memory_bytes, int)),
+            reader_timeout_seconds=float(
+                num("QIANGJI_READER_TIMEOUT_SECONDS", d.reader_timeout_seconds, float)
+            ),
+            max_attempts=int(num("QIANGJI_MAX_ATTEMPTS", d.max_attempts, int)),
         )

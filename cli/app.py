@@ -12,6 +12,7 @@ from cli.dev import dev
 from cli.export_raw import export_raw
 from cli.generate import generate
 from cli.prepare import prepare
+from cli.rebuild import rebuild
 from cli.report import report
 from cli.run import run
 
@@ -23,6 +24,7 @@ app.command("export-raw")(export_raw)
 app.command()(check)
 app.command()(dev)
 app.command()(report)
+app.command()(rebuild)
 
 if __name__ == "__main__":
     app()

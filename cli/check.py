@@ -39,11 +39,8 @@ def _check_with_progress(paths: list[Path]) -> list:
     """check_paths with a progress bar; the problems are printed after, when every file is checked."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ingest.precheck import check_path
-    from ingest.settings import IngestSettings
+    from ingest.precheck import check_paths
 
-    settings = IngestSettings.from_env()
-    reports = []
     columns = (
         TextColumn("checking"),
         BarColumn(),
@@ -53,8 +50,9 @@ def _check_with_progress(paths: list[Path]) -> list:
     )
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("", total=len(paths))
-        for path in paths:
-            progress.update(task, description=path.name)
-            reports.append(check_path(path, settings))
+
+        def done(report) -> None:
+            progress.update(task, description=report.file)
             progress.advance(task)
-    return reports
+
+        return check_paths(paths, on_done=done)

@@ -20,10 +20,11 @@ def dev(
     demo: Annotated[bool, typer.Option("--demo")] = False,
 ) -> None:
     """The Dagster UI and daemon on 127.0.0.1 with this project loaded."""
+    from cli.run import configure_home
     from orchestration.project import prepare_dbt
-    from orchestration.runner import configure
 
-    configure(HomeLayout.at(home, landing), demo=demo)
+    # from here on, what Dagster's processes create is owner-only (umask 077, inherited)
+    configure_home(HomeLayout.at(home, landing), demo)
     prepare_dbt()
     dagster = Path(sys.executable).with_name("dagster")
     os.execv(

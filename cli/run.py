@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cli.console import HomeOption, LandingOption, console, err
 from warehouse.layout import HomeLayout
@@ -33,15 +34,31 @@ def run(
     The first run builds everything; later runs load the new files and rebuild what reads the raw
     tables, the facts incrementally (the seeds again only when the project's code changed them).
     --full-rebuild builds everything from scratch (once after a fact's columns changed)."""
-    from ingest.identity import KEY_ENV, KEY_FILE_ENV
+    require_key(demo)
+    layout = HomeLayout.at(home, landing)
+    configure_home(layout, demo)
+    run_configured(layout, full_rebuild=full_rebuild)
+
+
+def require_key(demo: bool) -> None:
+    """Exit 2 with the reason when the run has no usable pseudonymization key (before any work)."""
+    from ingest.keys import KEY_ENV, KEY_FILE_ENV, PseudonymKeyError, load_key
 
     if not demo and not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
         err.print(f"[red]no pseudonymization key[/red]: set {KEY_ENV} or {KEY_FILE_ENV} (or use --demo)")
         raise typer.Exit(2)
-    layout = HomeLayout.at(home, landing)
-    from orchestration.runner import configure, run_pipeline
+    if os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV):
+        try:
+            load_key(None)
+        except PseudonymKeyError as e:
+            err.print(f"[red]{escape(str(e))}[/red]")
+            raise typer.Exit(2) from None
 
-    configure(layout, demo=demo)
+
+def run_configured(layout: HomeLayout, full_rebuild: bool = False) -> None:
+    """Run the pipeline in a configured home, print how it ended; exit 1 if it failed."""
+    from orchestration.runner import run_pipeline
+
     # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log
     # file) Dagster's INFO lines, which say the same in order.
     with _progress_bar(err.is_terminal) as show_progress:
@@ -49,6 +66,11 @@ def run(
     for abandoned in outcome.abandoned_runs:
         err.print(
             f"[yellow]run {abandoned} was killed before it ended[/yellow]: marked failed, its slot freed"
+        )
+    if outcome.waiting:
+        err.print(
+            f"[yellow]{len(outcome.waiting)} landing entries are still being written[/yellow] "
+            "(changed within QIANGJI_LANDING_QUIET_SECONDS): left for the next run"
         )
     if not outcome.success:
         err.print(
@@ -63,6 +85,20 @@ def run(
         )
     if layout.published_database.exists():
         print_summary(layout.published_database)
+
+
+def configure_home(layout: HomeLayout, demo: bool) -> None:
+    """The run's environment (orchestration.runner.configure): from here on, what the command creates
+    is owner-only (umask 077) and the home's folders are; exit 2 when QIANGJI_PUBLISHED_MODE is not a
+    mode published/ may have."""
+    from orchestration.runner import configure
+    from warehouse.publish import PublishedModeError
+
+    try:
+        configure(layout, demo=demo)
+    except PublishedModeError as e:
+        err.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from None
 
 
 @contextlib.contextmanager

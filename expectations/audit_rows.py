@@ -10,10 +10,12 @@ import polars as pl
 
 from expectations.suites import SuiteOutcome
 from warehouse.audit import audit_frame
+from warehouse.privacy import mask_ids_in_data
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    """`details` as JSON, every ID-shaped token masked (the samples already are: defence in depth)."""
+    return json.dumps(mask_ids_in_data(value), ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def gx_rows(suite_outcomes: list[SuiteOutcome], run_id: str, checked_at: dt.datetime) -> pl.DataFrame:

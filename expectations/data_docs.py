@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from warehouse.audit import AUDIT_TABLE
+from warehouse.privacy import display_file_name, mask_ids_in_text
 
 _CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;color:#222}
@@ -27,7 +28,15 @@ th{background:#f4f4f4}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:600}
 
 
 def _e(value: Any) -> str:
-    return "" if value is None else html.escape(str(value))
+    """A value as page text: every ID-shaped token masked, then escaped. Every value the page shows
+    passes here (warehouse.privacy): the warehouse's masking, defence in depth."""
+    return "" if value is None else html.escape(mask_ids_in_text(str(value)))
+
+
+def _file(name: str | None) -> str | None:
+    """A file's name as `display_file_name` shows one that did not match the pattern (CJK ideographs
+    replaced: a person's name may be in it); a name that matched is ASCII and shown as it is."""
+    return None if name is None else display_file_name(name, parsed=False)
 
 
 def _table(headers: list[str], rows: list[list[Any]], raw: set[int] | None = None) -> str:
@@ -52,7 +61,12 @@ def render_data_docs(warehouse: Path, out_dir: Path, run_id: str, suite_outcomes
     """Write out_dir/index.html for the run `run_id`; return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
-        files = dict(con.execute("SELECT submission_id, file_name FROM raw.submissions").fetchall())
+        files = {
+            submission_id: _file(name)
+            for submission_id, name in con.execute(
+                "SELECT submission_id, file_name FROM raw.submissions"
+            ).fetchall()
+        }
         audit = con.execute(
             f"SELECT layer, check_name, asset, district_code, period, submission_id, passed, failing_count,"
             f" severity, details FROM {AUDIT_TABLE} WHERE run_id = ? ORDER BY layer, passed, check_name",
@@ -140,7 +154,7 @@ def render_data_docs(warehouse: Path, out_dir: Path, run_id: str, suite_outcomes
                 "说明",
                 "message",
             ],
-            [list(p) for p in problems],
+            [[_file(p[0]), *p[1:]] for p in problems],
         )
     )
     parts.append("<h2>History of each check 历史</h2>")

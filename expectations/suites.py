@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from expectations.gx_duckdb import close_datasource, duckdb_datasource
+from warehouse.privacy import mask_ids_in_data, mask_ids_in_text
 from warehouse.reference import CITY_CODE, STATUSES
 
 Severity = Literal["blocking", "warning"]
@@ -87,7 +88,7 @@ def stg_submissions_checks() -> list[Check]:
         blocking(lambda: e.ExpectColumnValuesToBeUnique(column="sha256")),
         blocking(
             lambda: e.ExpectColumnValuesToBeInSet(
-                column="status", value_set=["accepted", "rejected", "superseded"]
+                column="status", value_set=["accepted", "rejected", "superseded", "pending"]
             )
         ),
         blocking(
@@ -314,6 +315,7 @@ def run_suites(
     else:
         context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # logs, not terminal bars
+    _mask_stored_results(context)
     for stale in [d for d in context.data_sources.all() if d == "warehouse"]:
         context.data_sources.delete(stale)
     datasource = duckdb_datasource(context, "warehouse", warehouse)
@@ -351,6 +353,26 @@ def run_suites(
     return results
 
 
+def _mask_stored_results(context: Any) -> None:
+    """Mask every ID-shaped token of the validation results before this context's store writes them.
+
+    Results are kept COMPLETE for auditors (GX's unexpected values and rows), so they quote the
+    warehouse's values: an ID typed where it does not belong would be written as it is. The store
+    is this context's own (a new context per `run_suites`); the results are masked in place, so
+    what `run_suites` returns is masked too (warehouse.privacy)."""
+    store = context.validation_results_store
+    store_results = store.store_validation_results
+
+    def store_masked(suite_validation_result: Any, *args: Any, **kwargs: Any) -> Any:
+        for r in suite_validation_result.results:
+            r.result = mask_ids_in_data(r.result)
+            if isinstance(r.exception_info, dict):
+                r.exception_info = mask_ids_in_data(r.exception_info)
+        return store_results(suite_validation_result, *args, **kwargs)
+
+    store.store_validation_results = store_masked
+
+
 def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Severity]) -> SuiteOutcome:
     """Each expectation's verdict; the failing rows' sample is `_trace_failing_rows`'s (GX's own
     `unexpected_rows` are in no fixed order)."""
@@ -381,8 +403,8 @@ def _outcome(suite_name: str, table: str, result: Any, severities: dict[str, Sev
                 severity=severities.get(str(config.id), "blocking"),
                 success=bool(r.success) and not raised,
                 unexpected_count=unexpected,
-                observed=None if observed is None else str(observed),
-                error=message if raised else None,
+                observed=None if observed is None else mask_ids_in_text(str(observed)),
+                error=mask_ids_in_text(str(message)) if raised and message is not None else None,
             )
         )
     return SuiteOutcome(suite_name, table, outcomes)
@@ -409,8 +431,8 @@ def _trace_failing_rows(datasource: Any, suite: SuiteOutcome, result: Any) -> Su
             outcomes.append(outcome)
             continue
         failing = query.replace("{batch}", f"main.{suite.table}")
-        sample = [
-            dict(row)
+        sample = [  # as every value that leaves the warehouse: IDs masked (warehouse.privacy)
+            mask_ids_in_data(dict(row))
             for row in connection.execute(
                 sa.text(f"SELECT * FROM ({failing}) AS failing ORDER BY ALL LIMIT {SAMPLE_ROWS}")
             ).mappings()
@@ -420,7 +442,7 @@ def _trace_failing_rows(datasource: Any, suite: SuiteOutcome, result: Any) -> Su
             counted = connection.execute(
                 sa.text(f"SELECT submission_id, count(*) FROM ({failing}) AS failing GROUP BY submission_id")
             ).fetchall()
-            by_submission = {str(k): int(n) for k, n in counted}
+            by_submission = {mask_ids_in_text(str(k)): int(n) for k, n in counted}
         outcomes.append(dataclasses.replace(outcome, sample=sample, failing_by_submission=by_submission))
     return SuiteOutcome(suite.suite, suite.table, outcomes)
 

@@ -58,6 +58,14 @@ NOT_PLANTED = {
     "version_conflict": "an ingest-time rule (the same version received twice), not a property of one file",
     "cross_district_duplicate": "a warning of the warehouse across two districts' files, not of one file",
     "excel_error": "an error cell is what a failing formula shows: tests/reliability builds such workbooks",
+    "unpacked_limits": "a resource bomb (an xlsx part inflating past the limits): tests/support/badfiles.py",
+    "sheet_too_large": "a sheet's grid past the limits (a cell at XFD1048576): tests/support/badfiles.py",
+    "too_many_rows": "a CSV past Excel's 1,048,576 rows: tests/support/badfiles.py",
+    "line_break_in_cell": "a stray quote swallowing rows of a CSV: tests/support/badfiles.py",
+    "not_a_regular_file": "a link, FIFO or device in the landing: tests/reliability/test_adversarial.py",
+    "reader_memory": "a reader out of its address space: tests/reliability/test_adversarial.py",
+    "reader_timeout": "a reader out of time: tests/reliability/test_adversarial.py",
+    "reader_crashed": "a reader that crashed: tests/reliability/test_adversarial.py",
 }
 BASE_ROWS = 3_000  # a base sheet is cut to this many rows (references kept): small files at any scale
 COMMITTEE_TYPES = ("区县党委", "系统党委")

@@ -32,6 +32,20 @@ RULES: dict[str, tuple[str, str]] = {
     "file_too_large": ("文件超过大小上限", "the file is over the size limit"),
     "zip_limits": ("压缩包超过条目数或解压大小上限", "the zip is over its entry or expanded-size limit"),
     "unsafe_entry": ("压缩包内路径不安全", "unsafe path inside the zip"),
+    "unpacked_limits": (
+        "文件解压后超过上限（总大小、部件数或压缩比），疑似压缩炸弹",
+        "the file unpacks to more than allowed (total size, number of parts or compression ratio):"
+        " a zip bomb?",
+    ),
+    "sheet_too_large": (
+        "工作表的数据范围过大（超出 Excel 的行列上限，或远处有多余的单元格）：请删除多余的行和列后重新报送",
+        "the sheet's range is too large (beyond Excel's grid, or a stray cell far away):"
+        " delete the extra rows and columns and send it again",
+    ),
+    "too_many_rows": (
+        "CSV 超过 Excel 的行数上限（1048576 行，含表头）",
+        "the CSV has more rows than Excel's 1,048,576 (header included)",
+    ),
     "missing_sheet": ("缺少必需的工作表", "a required sheet is missing"),
     "duplicate_sheet": ("同一工作表出现多次", "the same sheet appears more than once"),
     "duplicate_column": ("同一列出现多次", "the same column appears more than once"),
@@ -70,6 +84,10 @@ RULES: dict[str, tuple[str, str]] = {
     # row rules: the row is quarantined
     "required": ("必填项为空", "a required value is missing"),
     "text_too_long": ("单元格超过 32767 个字符", "the cell is over 32,767 characters"),
+    "line_break_in_cell": (
+        "单元格内有换行：可能是多余的引号，其后的若干行可能已被并入此单元格",
+        "a line break inside the cell: a stray quote? the following rows may have been swallowed into it",
+    ),
     "excel_error": (
         "单元格为 Excel 错误值（如 #N/A、#DIV/0!）：请修正公式或直接填写数值",
         "the cell holds an Excel error value (#N/A, #DIV/0!, …): fix the formula or enter the value",

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import polars as pl
+
+from warehouse.privacy import ID_TOKEN
+from warehouse.privacy import display_file_name as display_file_name  # re-exported
+from warehouse.privacy import mask_ids_expr as mask_ids_expr
+from warehouse.privacy import mask_ids_in_data as mask_ids_in_data
+from warehouse.privacy import mask_ids_in_text as mask_ids_in_text
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -52,17 +57,17 @@ def mask_id(national_id: str | None) -> str | None:
     return national_id[:6] + "*" * (len(national_id) - 10) + national_id[-4:]
 
 
-# A national ID typed where it does not belong (in a code, a date, free text).
-ID_LIKE = re.compile(r"\d{14}[\dXx]{1,4}")
-
-
-def mask_ids_in_text(text: str) -> str:
-    """`text` with every ID-shaped run of characters masked as `mask_id` does."""
-    return ID_LIKE.sub(lambda m: mask_id(m.group()) or "", text)
+# A national ID typed where it does not belong (in a code, a date, free text, a file's name): every
+# ID-shaped token (15 digits or more, with the X that may follow) is masked by the one rule of
+# `warehouse.privacy`, the core's so that `expectations` and `reporting` use it too. Its functions,
+# re-exported here: `mask_ids_in_text` (a string), `mask_ids_expr` (a polars String column, the
+# same result), `mask_ids_in_data` (JSON-like data), `display_file_name` (a received file's name).
+ID_LIKE = ID_TOKEN
 
 
 def mask_id_expr(column: str) -> pl.Expr:
-    """`mask_id` as a polars expression, for whole columns."""
+    """`mask_id` as a polars expression, for whole columns: the value of an ID column, whatever
+    it holds (`mask_ids_expr` masks the ID-shaped tokens of any other text)."""
     col = pl.col(column)
     n = col.str.len_chars()
     return (

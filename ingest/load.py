@@ -8,9 +8,7 @@ DuckDB transaction, so a reader never sees half of one. Raw tables keep every lo
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -40,12 +38,13 @@ SUBMISSION_COLUMNS: dict[str, str] = {
     "size_bytes": "BIGINT",
     "received_at": "TIMESTAMP",
     "submitted_date": "DATE",
-    "status": "VARCHAR",  # accepted | rejected | superseded
+    "status": "VARCHAR",  # accepted | rejected | superseded | pending
     "reason_rule": "VARCHAR",
     "reason": "VARCHAR",
     "committee_org_code": "VARCHAR",
     **{f"rows_{s.table}": "INTEGER" for s in DATA_SHEETS},
     "quarantined_rows": "INTEGER",
+    "attempts": "INTEGER",  # reads begun (a pending file is read again by later runs, up to a cap)
 }
 
 PROBLEM_COLUMNS: dict[str, str] = {
@@ -87,47 +86,12 @@ RAW_TABLES = ("submissions", "problems", *(s.table for s in DATA_SHEETS))
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_ddl("submissions", SUBMISSION_COLUMNS))
+    # warehouses from before a column was added get it (empty for the rows they hold)
+    for column, sql_type in SUBMISSION_COLUMNS.items():
+        con.execute(f"ALTER TABLE raw.submissions ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     con.execute(_ddl("problems", PROBLEM_COLUMNS))
     for sheet in DATA_SHEETS:
         con.execute(_ddl(sheet.table, raw_columns(sheet)))
-
-
-# --- the archive -----------------------------------------------------------------------------------
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's manifest (each CSV's name and SHA-256, sorted)."""
-    if path.is_dir():
-        manifest = "".join(
-            f"{p.name}\t{sha256_of(p)}\n"
-            for p in sorted(path.iterdir())
-            if p.is_file() and not p.is_symlink()
-        )
-        return hashlib.sha256(manifest.encode()).hexdigest()
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def archive_file(path: Path, archive_dir: Path, sha256: str) -> Path:
-    """Keep the received bytes under archive/<sha256> (a folder's files under archive/<sha256>/)."""
-    target = archive_dir / sha256[:2] / sha256
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    if path.is_dir():
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir()
-        for p in sorted(path.iterdir()):
-            if p.is_file() and not p.is_symlink():
-                shutil.copyfile(p, partial / p.name)
-    else:
-        shutil.copyfile(path, partial)
-    partial.rename(target)  # atomic: an archive entry is whole or absent
-    return target
 
 
 # --- the submissions log and the rows ----------------------------------------------------------------
@@ -150,6 +114,7 @@ class SubmissionRecord:
     committee_org_code: str | None = None
     row_counts: dict[str, int] | None = None
     quarantined_rows: int = 0
+    attempts: int | None = None
 
     def as_row(self) -> dict[str, object]:
         row = {k: getattr(self, k) for k in SUBMISSION_COLUMNS if hasattr(self, k)}
@@ -158,7 +123,10 @@ class SubmissionRecord:
         return row
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame | Path) -> None:
+    if isinstance(frame, Path):  # rows a reader process wrote: DuckDB reads them, not Python
+        con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM read_parquet(?)", [str(frame)])
+        return
     con.register("_incoming", frame.to_arrow())
     try:
         con.execute(f"INSERT INTO raw.{table} BY NAME SELECT * FROM _incoming")
@@ -166,9 +134,19 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> 
         con.unregister("_incoming")
 
 
+def mask_problem_frame(problems: pl.DataFrame) -> pl.DataFrame:
+    """A problem frame with every ID-shaped token masked in its text (a value, a header, a sheet
+    name): an ID typed into a code or a date column is quoted masked like one in an ID column."""
+    from ingest.identity import mask_ids_expr
+
+    text = [c for c in ("sheet", "column", "value") if c in problems.columns]
+    return problems.with_columns(mask_ids_expr(pl.col(c)).alias(c) for c in text)
+
+
 def _problem_frame(record: SubmissionRecord, problems: pl.DataFrame) -> pl.DataFrame:
     return (
-        problems.rename({"row": "excel_row", "column": "column_header"})
+        mask_problem_frame(problems)
+        .rename({"row": "excel_row", "column": "column_header"})
         .with_columns(
             pl.lit(record.submission_id).alias("submission_id"),
             pl.lit(record.file_name).alias("file_name"),
@@ -182,12 +160,14 @@ def write_submission(
     con: duckdb.DuckDBPyConnection,
     record: SubmissionRecord,
     problems: pl.DataFrame,
-    frames: dict[str, pl.DataFrame] | None = None,
+    frames: dict[str, pl.DataFrame | Path] | None = None,
     supersede: list[str] | None = None,
 ) -> None:
-    """One transaction: the log entry, its problems, its rows, and the versions it supersedes."""
+    """One transaction: the log entry, its problems, its rows, and the versions it supersedes; the
+    file's pending entry (being read, or waiting for a retry), if any, is replaced by this one."""
     con.execute("BEGIN TRANSACTION")
     try:
+        clear_pending(con, record.file_name, record.sha256)
         for sheet in DATA_SHEETS:
             if frames and sheet.alias in frames:
                 _insert(con, sheet.table, frames[sheet.alias])
@@ -206,6 +186,39 @@ def write_submission(
         raise
 
 
+def clear_pending(con: duckdb.DuckDBPyConnection, file_name: str, sha256: str | None) -> None:
+    """Remove the pending entry of a file (by name, with these bytes or not yet hashed)."""
+    con.execute(
+        "DELETE FROM raw.submissions WHERE status = 'pending' AND file_name = ? "
+        "AND (sha256 IS NULL OR sha256 = ?)",
+        [file_name, sha256],
+    )
+
+
+def mark_pending(con: duckdb.DuckDBPyConnection, record: SubmissionRecord, count_attempt: bool) -> int:
+    """Record a file as pending (being read, or waiting for a retry); its attempts so far."""
+    attempts = max(pending_attempts(con, record.file_name, record.sha256) + int(count_attempt), 1)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        clear_pending(con, record.file_name, record.sha256)
+        row = replace(record, status="pending", attempts=attempts).as_row()
+        _insert(con, "submissions", pl.DataFrame([row], schema_overrides=_polars_types()))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return attempts
+
+
+def pending_attempts(con: duckdb.DuckDBPyConnection, file_name: str, sha256: str | None) -> int:
+    row = con.execute(
+        "SELECT max(coalesce(attempts, 0)) FROM raw.submissions WHERE status = 'pending' "
+        "AND file_name = ? AND (sha256 IS NULL OR sha256 = ?)",
+        [file_name, sha256],
+    ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 def _polars_types() -> dict[str, pl.DataType]:
     mapping = {
         "VARCHAR": pl.String(),
@@ -218,8 +231,9 @@ def _polars_types() -> dict[str, pl.DataType]:
 
 
 def rows_to_store(validated: ValidatedSubmission, submission_id: str, key: bytes) -> dict[str, pl.DataFrame]:
-    """The typed frames as raw rows: IDs replaced by their pseudonym, context columns dropped."""
-    from ingest.identity import pseudonym_map, pseudonymize
+    """The typed frames as raw rows: IDs replaced by their pseudonym, context columns dropped, and
+    every ID-shaped token in a text column masked (an ID typed into a code or a free-text cell)."""
+    from ingest.identity import mask_ids_expr, pseudonym_map, pseudonymize
 
     id_columns = [
         validated.frames[s.alias][c.name]
@@ -242,6 +256,8 @@ def rows_to_store(validated: ValidatedSubmission, submission_id: str, key: bytes
                 continue
             if c.dtype == "national_id":
                 columns.append(pseudonymize(frame[c.name], key, mapping).alias("person_key"))
+            elif frame.schema[c.name] == pl.String:
+                columns.append(mask_ids_expr(pl.col(c.name)).alias(c.name))
             else:
                 columns.append(pl.col(c.name))
         out[sheet.alias] = frame.select(columns)

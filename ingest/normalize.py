@@ -12,9 +12,9 @@ import polars as pl
 
 from ingest.errors import PROBLEM_SCHEMA, empty_problems
 from ingest.identity import mask_id_expr, upgrade_15_expr
-from ingest.read import PRESENT, ROW, RawSheet
+from ingest.read import LINE_BREAK, PRESENT, ROW, RawSheet
 from ingest.settings import IngestSettings
-from ingest.spec import Column
+from ingest.spec import Column, Sheet
 from warehouse.reference import code_synonyms
 
 _TRUE = ["是", "Y", "YES", "1", "TRUE", "T"]
@@ -98,9 +98,16 @@ def parse_plain_date(text: pl.Expr) -> pl.Expr:
     )
 
 
+# No count, length or area of the format comes near this: a larger number is an ID (or a phone or
+# account number) typed into a number cell, and is never stored — it fails as a number, its value
+# quoted masked (warehouse.privacy), instead of reaching the warehouse as a count.
+MAX_PLAUSIBLE_NUMBER = 1e12
+
+
 def parse_number(text: pl.Expr) -> pl.Expr:
-    """Numbers, also written as text with thousands separators."""
-    return text.str.replace_all(r"[,，]", "").cast(pl.Float64, strict=False)
+    """Numbers, also written as text with thousands separators (null above MAX_PLAUSIBLE_NUMBER)."""
+    f = text.str.replace_all(r"[,，]", "").cast(pl.Float64, strict=False)
+    return pl.when(f.abs() < MAX_PLAUSIBLE_NUMBER).then(f)
 
 
 def parse_int(text: pl.Expr) -> pl.Expr:
@@ -130,6 +137,18 @@ def typed_value(column: Column, text: pl.Expr) -> pl.Expr:
             return text.replace(synonyms) if synonyms else text
         case _:
             return text
+
+
+def holds_no_line_break(sheet: Sheet, column: Column) -> bool:
+    """Whether a line break in the column's cells is a problem: everywhere but in free text (a unit's
+    name, an activity's topic) of a sheet without personal data.
+
+    A stray quote in a CSV (`"张三` with no closing quote) swallows the next rows into its cell up
+    to the next quote, silently: the rows are lost, and in a sheet with IDs or names their text
+    would be kept (or quoted in a problem) as this cell's value.
+    """
+    personal = any(c.dtype == "national_id" or not c.stored for c in sheet.columns)
+    return personal or column.dtype != "text" or column.name.endswith(("_code", "_id"))
 
 
 def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -173,29 +192,40 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
             if c.dtype in _PARSE_RULE
         }
     )
+    break_cells = cleaned.select(
+        pl.col(c.name).str.contains(r"[\r\n]").fill_null(False)
+        for c in columns
+        if holds_no_line_break(raw.sheet, c)
+    )
     long_any = long_cells.select(pl.all().any()).row(0, named=True)
     error_any = error_cells.select(pl.all().any()).row(0, named=True)
     unreadable_any = unreadable.select(pl.all().any()).row(0, named=True) if unreadable.width else {}
-    problem_parts = []
+    break_any = break_cells.select(pl.all().any()).row(0, named=True) if break_cells.width else {}
+    none = pl.repeat(False, cleaned.height, eager=True)
+    problem_parts = [_name_line_breaks(raw)]
     for c in columns:
         has_long, has_unreadable = long_any[c.name], unreadable_any.get(c.name, False)
-        has_error = error_any[c.name]
-        if not (has_long or has_unreadable or has_error):
+        has_error, has_break = error_any[c.name], break_any.get(c.name, False)
+        if not (has_long or has_unreadable or has_error or has_break):
             continue
         bad = long_cells[c.name]
         error = error_cells[c.name]
-        failed = unreadable[c.name] if has_unreadable else pl.Series([False] * cleaned.height)
+        failed = unreadable[c.name] if has_unreadable else none
+        broken = break_cells[c.name] if has_break else none
         value = mask_id_expr(c.name) if c.dtype == "national_id" else pl.col(c.name).str.slice(0, 200)
         problem_parts.append(
             cleaned.select(ROW, c.name)
-            .with_columns(_failed=failed, _long=bad, _error=error)
-            .filter(pl.col("_failed") | pl.col("_long") | pl.col("_error"))
+            .with_columns(_failed=failed, _long=bad, _error=error, _break=broken)
+            .filter(pl.col("_failed") | pl.col("_long") | pl.col("_error") | pl.col("_break"))
             .select(
                 pl.lit(raw.sheet.name).alias("sheet"),
                 pl.col(ROW).alias("row"),
                 pl.lit(c.header).alias("column"),
-                value.alias("value"),
-                pl.when(pl.col("_long"))
+                # a cell that swallowed rows may hold their IDs and names: its value is never quoted
+                pl.when(pl.col("_break")).then(None).otherwise(value).alias("value"),
+                pl.when(pl.col("_break"))
+                .then(pl.lit("line_break_in_cell"))
+                .when(pl.col("_long"))
                 .then(pl.lit("text_too_long"))
                 .when(pl.col("_error"))
                 .then(pl.lit("excel_error"))
@@ -204,9 +234,30 @@ def normalize_sheet(raw: RawSheet, settings: IngestSettings) -> tuple[pl.DataFra
                 pl.lit("row").alias("severity"),
             )
         )
-        if has_long or has_error:  # never keep an oversize cell, nor an error value as if it were text
+        # never keep an oversize cell, an error value as if it were text, nor a cell that swallowed rows
+        if has_long or has_error or has_break:
             typed = typed.with_columns(
-                pl.when(bad | error).then(None).otherwise(pl.col(c.name)).alias(c.name)
+                pl.when(bad | error | broken).then(None).otherwise(pl.col(c.name)).alias(c.name)
             )
-    problems = pl.concat(problem_parts).cast(PROBLEM_SCHEMA) if problem_parts else empty_problems()
+    problems = pl.concat(problem_parts).cast(PROBLEM_SCHEMA)
     return typed, problems
+
+
+def _name_line_breaks(raw: RawSheet) -> pl.DataFrame:
+    """Line breaks in never-stored cells (names), from the reader's flags: located, never quoted."""
+    flags = [c for c in raw.frame.columns if c.startswith(LINE_BREAK)]
+    if not flags or not raw.frame.select(pl.any_horizontal(flags).any()).item():
+        return empty_problems()
+    return pl.concat(
+        [
+            raw.frame.filter(pl.col(flag)).select(
+                pl.lit(raw.sheet.name).alias("sheet"),
+                pl.col(ROW).alias("row"),
+                pl.lit(raw.sheet.column(flag.removeprefix(LINE_BREAK)).header).alias("column"),
+                pl.lit(None, pl.String).alias("value"),
+                pl.lit("line_break_in_cell").alias("rule"),
+                pl.lit("row").alias("severity"),
+            )
+            for flag in flags
+        ]
+    ).cast(PROBLEM_SCHEMA)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,10 +11,11 @@ import polars as pl
 from rich.console import Console
 from rich.markup import escape
 
-from ingest.errors import Problem, StructuralError, empty_problems, message_columns
-from ingest.read import read_submission
+from ingest import archive
+from ingest.errors import Problem, empty_problems, message_columns
+from ingest.isolation import ReaderPool, reader_pool
+from ingest.reader_worker import ReadTask
 from ingest.settings import IngestSettings
-from ingest.validate import validate_submission
 
 SHOWN_PER_FILE = 200  # a person reads the first ones; the JSON output has them all
 
@@ -61,20 +64,42 @@ def _as_problems(file: str, frame: pl.DataFrame) -> list[Problem]:
 
 
 def check_path(path: Path, settings: IngestSettings | None = None) -> CheckReport:
+    return check_paths([path], settings)[0]
+
+
+def check_paths(
+    paths: list[Path],
+    settings: IngestSettings | None = None,
+    on_done: Callable[[CheckReport], None] | None = None,
+) -> list[CheckReport]:
+    """Check files as ingest would: each read in a child process with the run's memory and time
+    limits (`ingest.isolation`), so a file that crashes the reader gets its rule, not a trace."""
     settings = settings or IngestSettings.from_env()
-    try:
-        raw = read_submission(path, settings)
-        validated = validate_submission(raw, settings)
-    except StructuralError as exc:
-        return CheckReport(path.name, exc.problem, empty_problems(), {})
-    return CheckReport(
-        path.name,
-        validated.rejection,
-        validated.all_problems,
-        {alias: frame.height for alias, frame in validated.frames.items()},
-    )
+    reports = []
+    limits = (1, settings.reader_memory_bytes, settings.reader_timeout_seconds)
+    with tempfile.TemporaryDirectory(prefix="qiangji-check-") as tmp, reader_pool(*limits) as pool:
+        for i, path in enumerate(paths):
+            reports.append(_check_one(pool, path, settings, Path(tmp) / str(i)))
+            if on_done:
+                on_done(reports[-1])
+    return reports
 
 
-def check_paths(paths: list[Path]) -> list[CheckReport]:
-    settings = IngestSettings.from_env()
-    return [check_path(p, settings) for p in paths]
+def _check_one(pool: ReaderPool, path: Path, settings: IngestSettings, out_dir: Path) -> CheckReport:
+    name = path.name
+    if not archive.regular_or_folder(path):  # a link, a FIFO, a device: never opened
+        return CheckReport(name, Problem(name, "not_a_regular_file", "structural"), empty_problems(), {})
+    task = ReadTask(path, "check", CHECK_ONLY_KEY, settings, out_dir, store=False)
+    result = pool.result(pool.submit(task))
+    problems = pl.read_parquet(result.problems_path) if result.problems_path else empty_problems()
+    if result.kind == "environment":
+        raise OSError(f"{name}: the check could not read the file ({result.detail})")
+    rejection = result.problem
+    if rejection is not None:
+        rejection = Problem(name, **{k: getattr(rejection, k) for k in _FIELDS})
+        problems = problems.filter(pl.col("severity") != "structural")
+    return CheckReport(name, rejection, problems, result.row_counts if rejection is None else {})
+
+
+_FIELDS = ("rule", "severity", "sheet", "row", "column", "value")
+CHECK_ONLY_KEY = b"qiangji check: nothing is pseudonymized or kept"

@@ -8,9 +8,11 @@ Names of people are dropped here and never leave this module.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import unicodedata
 import zipfile
@@ -23,6 +25,13 @@ from typing import Literal
 
 import polars as pl
 
+from ingest.containers import (
+    EXCEL_MAX_ROWS,
+    check_compression,
+    csv_first_record_fields,
+    declared_entries,
+    inspect_workbook,
+)
 from ingest.errors import Problem, StructuralError
 from ingest.settings import IngestSettings
 from ingest.spec import COVER, DATA_SHEETS, FILE_NAME_PATTERN, HEADER_ALIASES, SHEETS, Sheet
@@ -31,6 +40,7 @@ from warehouse.reference import Period, reporting_units
 Container = Literal["xlsx", "xls", "zip", "folder"]
 ROW = "_row"
 PRESENT = "_present__"  # prefix of the flag saying a never-stored required cell (a name) is filled
+LINE_BREAK = "_line_break__"  # prefix of the flag saying a never-stored cell (a name) holds a line break
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,12 @@ def _match_sheet(name: str) -> Sheet | None:
     return None
 
 
+def _sheet_label(name: str) -> str | None:
+    """How a problem names a workbook sheet that is read (None: a sheet of no table, never read)."""
+    sheet = _match_sheet(name)
+    return sheet.name if sheet else None
+
+
 def read_submission(path: Path, settings: IngestSettings | None = None) -> RawSubmission:
     """Read and shape a submission; raise StructuralError for what rejects it whole."""
     settings = settings or IngestSettings()
@@ -104,19 +120,26 @@ def read_submission(path: Path, settings: IngestSettings | None = None) -> RawSu
     if not path.is_dir() and path.stat().st_size > settings.max_file_bytes:
         raise StructuralError(Problem(path.name, "file_too_large", "structural"))
     if name.container in ("xlsx", "xls"):
-        tables = _read_workbook(path)
+        tables = _read_workbook(path, settings)
         return _shape(name, tables)
     with _csv_folder(path, name, settings) as folder:
-        return _shape(name, _read_csv_folder(folder, path.name))
+        return _shape(name, _read_csv_folder(folder, path.name, settings))
 
 
 # --- containers --------------------------------------------------------------------------------
 
 
-def _read_workbook(path: Path) -> dict[str, tuple[str, pl.DataFrame]]:
+def _read_workbook(path: Path, settings: IngestSettings) -> dict[str, tuple[str, pl.DataFrame]]:
     import fastexcel
 
     try:
+        with open(path, "rb") as f:
+            is_zip = f.read(4) == b"PK\x03\x04"
+        # An .xlsx is looked into before the reader touches it (zip bombs, a sheet's grid). A legacy
+        # .xls is an OLE2 compound file, not a zip: only its size is capped (read_submission); one
+        # that is a zip after all is looked into all the same.
+        if path.suffix.lower() == ".xlsx" or is_zip:
+            inspect_workbook(path, settings, _sheet_label)
         reader = fastexcel.read_excel(str(path))
         found: dict[str, tuple[str, pl.DataFrame]] = {}
         for sheet_name in reader.sheet_names:
@@ -177,10 +200,29 @@ def _with_error_values(sheet) -> pl.DataFrame:
 @contextmanager
 def _csv_folder(path: Path, name: SubmissionName, settings: IngestSettings) -> Iterator[Path]:
     if name.container == "folder":
+        _check_folder(path, settings)
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="qiangji-zip-") as tmp:
         yield _extract_zip(path, Path(tmp), settings)
+
+
+def _check_folder(path: Path, settings: IngestSettings) -> None:
+    """A folder's limits are a zip's (as ingest's staging checks them): its regular files, counted
+    and sized with lstat before any is read. Links and subfolders are never read."""
+    files = total = 0
+    with os.scandir(path) as entries:
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode):
+                files, total = files + 1, total + info.st_size
+    over = (
+        f"{files} files"
+        if files > settings.max_zip_entries
+        else ("size" if total > settings.max_zip_expanded_bytes else None)
+    )
+    if over:
+        raise StructuralError(Problem(path.name, "zip_limits", "structural", value=over))
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
@@ -196,22 +238,29 @@ def _extract_zip(path: Path, into: Path, settings: IngestSettings) -> Path:
     def unsafe(entry: str) -> StructuralError:
         return StructuralError(Problem(path.name, "unsafe_entry", "structural", value=entry))
 
+    def limits(value: str) -> StructuralError:
+        return StructuralError(Problem(path.name, "zip_limits", "structural", value=value))
+
     try:
+        # the count its end record declares: zipfile would parse a million-entry directory first
+        declared = declared_entries(path)
+        if declared is not None and declared > settings.max_zip_entries:
+            raise limits(f"{declared} entries")
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
         raise StructuralError(Problem(path.name, "unreadable_file", "structural")) from None
     with archive:
         infos = archive.infolist()
         if len(infos) > settings.max_zip_entries:
-            raise StructuralError(
-                Problem(path.name, "zip_limits", "structural", value=f"{len(infos)} entries")
-            )
+            raise limits(f"{len(infos)} entries")
         if sum(i.file_size for i in infos) > settings.max_zip_expanded_bytes:
-            raise StructuralError(Problem(path.name, "zip_limits", "structural", value="expanded size"))
+            raise limits("expanded size")
+        check_compression(path.name, infos, settings, _entry_name)
         top_dirs = set()
-        files: list[tuple[zipfile.ZipInfo, str]] = []
+        files: list[tuple[zipfile.ZipInfo, str, int]] = []  # entry, its file name, its depth
         for info in infos:
             entry = _entry_name(info)
+            # Windows tools may write the folder with backslashes: a separator like "/"
             parts = entry.replace("\\", "/").split("/")
             if entry.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
                 raise unsafe(entry)
@@ -220,20 +269,21 @@ def _extract_zip(path: Path, into: Path, settings: IngestSettings) -> Path:
             if info.flag_bits & 0x1:
                 raise StructuralError(Problem(path.name, "unreadable_file", "structural", value="encrypted"))
             parts = [p for p in parts if p]
-            if info.is_dir():
+            if info.is_dir() or entry.endswith("\\"):
                 if len(parts) > 1:
                     raise unsafe(entry)
-                top_dirs.add(parts[0])
+                if parts:
+                    top_dirs.add(parts[0])
                 continue
-            if len(parts) > 2:
+            if not parts or len(parts) > 2:
                 raise unsafe(entry)
             if len(parts) == 2:
                 top_dirs.add(parts[0])
-            files.append((info, parts[-1]))
-        if len(top_dirs) > 1 or (top_dirs and any("/" not in i.filename.strip("/") for i, _ in files)):
+            files.append((info, parts[-1], len(parts)))
+        if len(top_dirs) > 1 or (top_dirs and any(depth == 1 for _, _, depth in files)):
             raise unsafe(", ".join(sorted(top_dirs)))
         budget = settings.max_zip_expanded_bytes
-        for info, leaf in files:
+        for info, leaf, _ in files:
             target = into / leaf
             if target.exists():
                 raise unsafe(leaf)
@@ -274,7 +324,9 @@ def _utf8_copy(path: Path, tmp: Path) -> Path:
     return out
 
 
-def _read_csv_folder(folder: Path, file_name: str) -> dict[str, tuple[str, pl.DataFrame]]:
+def _read_csv_folder(
+    folder: Path, file_name: str, settings: IngestSettings
+) -> dict[str, tuple[str, pl.DataFrame]]:
     found: dict[str, tuple[str, pl.DataFrame]] = {}
     with tempfile.TemporaryDirectory(prefix="qiangji-csv-") as tmp:
         for csv_path in sorted(folder.iterdir()):
@@ -288,9 +340,7 @@ def _read_csv_folder(folder: Path, file_name: str) -> dict[str, tuple[str, pl.Da
                     Problem(file_name, "duplicate_sheet", "structural", sheet=sheet.name, value=csv_path.name)
                 )
             try:
-                data = pl.read_csv(
-                    _utf8_copy(csv_path, Path(tmp)), has_header=False, infer_schema=False, encoding="utf8"
-                )
+                data = _read_csv(_utf8_copy(csv_path, Path(tmp)), file_name, sheet, settings)
             except (pl.exceptions.PolarsError, UnicodeDecodeError, OSError) as exc:
                 raise StructuralError(
                     Problem(
@@ -299,6 +349,23 @@ def _read_csv_folder(folder: Path, file_name: str) -> dict[str, tuple[str, pl.Da
                 ) from None
             found[sheet.alias] = (csv_path.name, data)
     return found
+
+
+def _read_csv(path: Path, file_name: str, sheet: Sheet, settings: IngestSettings) -> pl.DataFrame:
+    """A CSV as text columns, never more than a sheet can hold: polars makes a column of every field
+    of the first record (a line of commas would be millions), and reads no more rows than allowed."""
+    fields = csv_first_record_fields(path, settings.max_sheet_columns)
+    if fields > settings.max_sheet_columns:
+        raise StructuralError(
+            Problem(file_name, "sheet_too_large", "structural", sheet=sheet.name, value=f"{fields}+ columns")
+        )
+    max_rows = min(EXCEL_MAX_ROWS, settings.max_sheet_cells // fields)  # the header is a row
+    data = pl.read_csv(path, has_header=False, infer_schema=False, encoding="utf8", n_rows=max_rows + 1)
+    if data.height > max_rows:
+        rule = "too_many_rows" if max_rows == EXCEL_MAX_ROWS else "sheet_too_large"
+        value = f"> {max_rows} rows" + ("" if rule == "too_many_rows" else f" × {fields} columns")
+        raise StructuralError(Problem(file_name, rule, "structural", sheet=sheet.name, value=value))
+    return data
 
 
 # --- shaping: headers, required columns, cover ----------------------------------------------------
@@ -337,6 +404,7 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
     by_header = {c.header: c for c in sheet.columns} | {c.name: c for c in sheet.columns}
     selected: dict[str, str] = {}  # source column -> canonical name
     present: dict[str, str] = {}  # source column of a required, never-stored column -> its name
+    never_stored: dict[str, str] = {}  # source column of any never-stored column (a name) -> its name
     extra: list[str] = []
     for source, header in zip(data.columns, headers, strict=True):
         column = by_header.get(header)
@@ -350,7 +418,9 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
             )
         if column.stored:
             selected[source] = column.name
-        elif column.required:  # a name: only whether it is there leaves this module
+            continue
+        never_stored[source] = column.name  # a name: only whether it holds a line break leaves this module
+        if column.required:  # and whether it is there
             present[source] = column.name
     found = set(selected.values()) | {c.name for c in sheet.columns if not c.stored and c.header in headers}
     for column in sheet.required_columns:
@@ -370,13 +440,18 @@ def _apply_headers(file: str, sheet: Sheet, data: pl.DataFrame) -> tuple[pl.Data
                 .alias(f"{PRESENT}{n}")
                 for s, n in present.items()
             ],
+            # a stray quote in a CSV swallows the next rows into the cell, line breaks and all
+            *[
+                pl.col(s).str.strip_chars().str.contains(r"[\r\n]").fill_null(False).alias(f"{LINE_BREAK}{n}")
+                for s, n in never_stored.items()
+            ],
         )
     )
     for column in sheet.columns:  # optional columns the file left out are simply empty
         if column.stored and column.name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column.name))
     # rows with nothing in them (Excel keeps formatted empty rows) are not rows
-    value_columns = [c for c in frame.columns if c != ROW and not c.startswith(PRESENT)]
+    value_columns = [c for c in frame.columns if c != ROW and not c.startswith((PRESENT, LINE_BREAK))]
     flags = [c for c in frame.columns if c.startswith(PRESENT)]
     filled = [pl.col(c).str.strip_chars().str.len_chars() > 0 for c in value_columns]
     frame = frame.filter(pl.any_horizontal(*filled, *[pl.col(f) for f in flags]))

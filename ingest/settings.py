@@ -18,6 +18,16 @@ class IngestSettings:
     max_zip_entries: int = 100
     max_zip_expanded_bytes: int = 2048 * MIB
     max_cell_chars: int = 32_767
+    # What an .xlsx (a zip) may unpack to, checked before the xlsx reader opens it: all parts
+    # together, how many parts, and each part's ratio of unpacked to packed size (above a 16 MiB
+    # floor; also each entry of a zip of CSVs). Legacy .xls is not a zip: only its size is capped.
+    max_unpacked_bytes: int = 2048 * MIB
+    max_workbook_parts: int = 10_000
+    max_compression_ratio: float = 100.0
+    # A sheet's grid (from A1 to its last used cell, what the reader allocates, ≈32 bytes a
+    # cell): at most this many cells and columns. A CSV's too (columns of its first record).
+    max_sheet_cells: int = 50_000_000
+    max_sheet_columns: int = 1_000
     # More than this share of a sheet's rows with errors of their own rejects the submission.
     quarantine_share: float = 0.05
     # Unpacked bytes of the files read ahead and not yet written (ingest holds ≈3-8× this);
@@ -45,6 +55,11 @@ class IngestSettings:
             max_zip_entries=int(num("QIANGJI_MAX_ZIP_ENTRIES", d.max_zip_entries, int)),
             max_zip_expanded_bytes=int(num("QIANGJI_MAX_ZIP_EXPANDED_BYTES", d.max_zip_expanded_bytes, int)),
             max_cell_chars=int(num("QIANGJI_MAX_CELL_CHARS", d.max_cell_chars, int)),
+            max_unpacked_bytes=int(num("QIANGJI_MAX_UNPACKED_BYTES", d.max_unpacked_bytes, int)),
+            max_workbook_parts=int(num("QIANGJI_MAX_WORKBOOK_PARTS", d.max_workbook_parts, int)),
+            max_compression_ratio=float(num("QIANGJI_MAX_COMPRESSION_RATIO", d.max_compression_ratio, float)),
+            max_sheet_cells=int(num("QIANGJI_MAX_SHEET_CELLS", d.max_sheet_cells, int)),
+            max_sheet_columns=int(num("QIANGJI_MAX_SHEET_COLUMNS", d.max_sheet_columns, int)),
             quarantine_share=float(num("QIANGJI_QUARANTINE_SHARE", d.quarantine_share, float)),
             read_ahead_bytes=int(num("QIANGJI_READ_AHEAD_BYTES", d.read_ahead_bytes, int)),
             quiet_seconds=float(num("QIANGJI_LANDING_QUIET_SECONDS", d.quiet_seconds, float)),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingest.identity import load_key
+from ingest.keys import load_key
 from ingest.settings import IngestSettings
 from orchestration.project import dbt_cli_resource
 from warehouse.layout import HomeLayout
@@ -34,7 +34,8 @@ class QiangjiHome(dg.ConfigurableResource):
 class PseudonymKey(dg.ConfigurableResource):
     """The key of the ID pseudonym. The secret itself never enters Dagster's config: it comes from
     `QIANGJI_PSEUDONYM_KEY` or the file `QIANGJI_PSEUDONYM_KEY_FILE` names when a run loads it.
-    With `demo` (`QIANGJI_DEMO=1`, `qiangji run --demo`) and neither set, the home's demo key."""
+    With `demo` (`QIANGJI_DEMO=1`, `qiangji run --demo`) and neither set, the home's demo key.
+    A key it refuses (empty, under 32 bytes, in a file others may read) fails the run: ingest.keys."""
 
     demo: int = 0
 

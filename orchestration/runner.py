@@ -18,20 +18,35 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingest.pipeline import landing_partitions
+from ingest.landing import wait_until_quiet
+from ingest.pipeline import landing_partitions, shown_landing_name
+from ingest.settings import IngestSettings
 from orchestration.defs.ingest import all_partitions_tags, register_landing
 from orchestration.defs.jobs import LOAD_AND_REFRESH, NIGHTLY_REBUILD, PIPELINE
 from orchestration.progress import STEP_LABELS, RunProgress, RunWatcher
 from orchestration.project import FULL_REFRESH_TAG, QUIET_TELEMETRY, prepare_dbt
 from orchestration.recovery import fail_abandoned_runs, launcher_tags
 from warehouse.layout import HomeLayout
+from warehouse.publish import PublishedMode, apply_published_mode
 from warehouse.reference import project_root
+
+# The process's umask from `configure` on: what DuckDB, Dagster, dbt and GX create is their owner's only.
+PRIVATE_UMASK = 0o077
 
 
 def configure(layout: HomeLayout, demo: bool = False) -> dict[str, str]:
-    """Set the variables of a run with data in `layout`'s home; return what was set."""
+    """Set the variables of a run with data in `layout`'s home; return what was set.
+
+    Also makes the process's files owner-only from now on (umask 077, inherited by dbt and by the
+    processes `dagster dev` starts) and the home's folders owner-only (HomeLayout.make_private); only
+    published/ gets the mode QIANGJI_PUBLISHED_MODE says (raises PublishedModeError if it is not one).
+    """
+    published_mode = PublishedMode.from_env()
     dagster_home = Path(os.environ.get("DAGSTER_HOME") or layout.dagster_home).resolve()
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    # before the umask: missing parents of the home get the account's usual modes (BI readers
+    # pass through them to published/), the home's own folders their modes explicitly
+    layout.make_private(dagster_home, published_mode.folders)
+    os.umask(PRIVATE_UMASK)
     _install(project_root() / "dagster.yaml", dagster_home / "dagster.yaml")
     values = {
         **QUIET_TELEMETRY,
@@ -77,6 +92,7 @@ class RunOutcome:
     failed_steps: list[str] = field(default_factory=list)
     published: bool = False
     abandoned_runs: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # landing entries still being written: not taken
 
 
 def choose_job(
@@ -108,13 +124,17 @@ def run_pipeline(
     prepare_dbt()
     from orchestration.definitions import defs
 
-    layout.logs.mkdir(parents=True, exist_ok=True)
+    layout.logs.mkdir(mode=0o700, parents=True, exist_ok=True)
     with dagster_instance() as instance, open(layout.logs / "dbt.log", "a") as dbt_log:
         # One run of the job the UI shows: a single-run backfill of every submission partition
         # (each (reporting unit, period) with a file in the landing folder gets its partition), then
         # dbt, the checks and publish. With no submission at all, everything after ingest.
         abandoned = fail_abandoned_runs(instance)
-        keys = register_landing(instance, layout.landing)
+        # files copied a moment ago are waited for once (at most the quiet period); what still
+        # changes after that is left for the next run
+        quiet = IngestSettings.from_env().quiet_seconds
+        scan = wait_until_quiet(layout.landing, quiet)
+        keys = register_landing(instance, layout.landing, quiet)
         job = defs.resolve_job_def(choose_job(instance, defs, keys, full_rebuild))
         run_id = str(uuid.uuid4())
         watcher: contextlib.AbstractContextManager = contextlib.nullcontext()
@@ -123,7 +143,9 @@ def run_pipeline(
 
             wanted = set(keys)
             state = RunProgress(
-                files_total=sum(len(p) for k, p in landing_partitions(layout.landing).items() if k in wanted),
+                files_total=sum(
+                    len(p) for k, p in landing_partitions(layout.landing, quiet).items() if k in wanted
+                ),
                 models_total=len(warehouse_models.keys & job.asset_layer.executable_asset_keys),
                 other_steps=len(STEP_LABELS) - 2,
             )
@@ -143,6 +165,8 @@ def run_pipeline(
                     "loggers": {"console": {"config": {"log_level": "WARNING" if show_progress else "INFO"}}}
                 },
             )
+    # What the run published has its mode already; the dashboard, written by reporting, gets it here.
+    apply_published_mode(layout.published)
     return RunOutcome(
         run_id=result.run_id,
         job_name=job.name,
@@ -153,4 +177,5 @@ def run_pipeline(
             for e in result.all_events
         ),
         abandoned_runs=abandoned,
+        waiting=[shown_landing_name(p) for p in scan.waiting],
     )

@@ -15,3 +15,6 @@ pytest_plugins = ["tests.support.reliability_summary"]
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Files a test writes are complete when it runs the pipeline: no quiet period (ingest.landing) to
+# wait for. The tests of the quiet period set their own (tests/reliability/test_adversarial.py).
+os.environ.setdefault("QIANGJI_LANDING_QUIET_SECONDS", "0")

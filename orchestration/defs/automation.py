@@ -1,10 +1,12 @@
 """Automation: a sensor on the landing folder, a rebuild after new submissions, a nightly rebuild.
 
-The sensor requests one ingest run per new or changed file, keyed by the file's SHA-256, so the
-same bytes never trigger twice: the cursor keeps every hash it has requested, and bytes already in
-the archive (received by `qiangji run`, a backfill or an earlier run) are not new either. The
-sensor only reads the landing folder and the archive, never the warehouse (DuckDB admits one
-writing process, and the sensor runs in the daemon).
+The sensor requests one ingest run per new or changed landing entry, once it has been quiet for
+`QIANGJI_LANDING_QUIET_SECONDS` (a file still being uploaded waits), keyed by its bytes and its
+name, so the same file never triggers twice. Bytes whose archive receipts say they were loaded
+under the unit, period and version their name says, or rejected under this very name, are not
+new; bytes rejected before and sent again under a corrected name are. The sensor only reads the
+landing folder and the archive, never the warehouse (DuckDB admits one writing process, and the
+sensor runs in the daemon); its cursor holds only what is in the landing folder now.
 
 When submissions were loaded after the marts were last published, `refresh_after_ingest`
 requests one refresh of everything downstream of the raw tables (`refresh_after_submissions`:
@@ -18,14 +20,19 @@ The nightly schedule rebuilds what the submissions feed — raw audit, dbt build
 asset checks), quality checks, publish — in one run, behind the same pool as every other writer.
 """
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from ingest.load import sha256_of
-from ingest.pipeline import is_archived, list_landing, partition_key
+from ingest.archive import NotARegularFile, receipts_of, sha256_of
+from ingest.identity import display_file_name
+from ingest.landing import scan_landing
+from ingest.pipeline import UNMATCHED_PARTITION, partition_key, printable_name, settled
+from ingest.settings import IngestSettings
 from orchestration.defs.ingest import SUBMISSION, SUBMISSIONS
 from orchestration.defs.jobs import (
     LOADING_JOBS,
@@ -41,10 +48,10 @@ SENSOR_INTERVAL_SECONDS = 30
 
 @dataclass
 class LandingCursor:
-    """What the sensor has seen: every requested SHA-256, and the last hash of each landing file by
-    (size, mtime) so that a file that did not change is not read again."""
+    """The last hash of each entry now in the landing folder, by its stat signature (size, times),
+    so that an entry that did not change is not read again. Only what is in the folder now: the
+    run keys (below) keep a file from being requested twice, not the cursor."""
 
-    seen: set[str] = field(default_factory=set)
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (stat signature, sha256)
 
     @classmethod
@@ -52,67 +59,76 @@ class LandingCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(set(data.get("seen", [])), {k: tuple(v) for k, v in data.get("files", {}).items()})
+        return cls({k: tuple(v) for k, v in data.get("files", {}).items()})
 
     def dump(self) -> str:
-        return json.dumps({"seen": sorted(self.seen), "files": self.files}, separators=(",", ":"))
+        return json.dumps({"files": self.files}, separators=(",", ":"))
 
 
 def _signature(path: Path) -> str:
-    """Size and modification time (of each file, for a folder of CSVs): cheap, changes with the bytes."""
+    """Size and times (of each file, for a folder of CSVs), never following a link: cheap, and
+    changes with the bytes."""
     if path.is_dir():
-        parts = [
-            (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(path.iterdir()) if p.is_file()
-        ]
-        return json.dumps(parts)
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
+        entries = sorted((p for p in path.iterdir() if p.is_file()), key=lambda p: p.name)
+        return json.dumps([(p.name, p.lstat().st_size, p.lstat().st_mtime_ns) for p in entries])
+    st = path.lstat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="A run of `submission` for each new or changed landing file (by SHA-256).",
+    description="A run of `submission` for each new or changed landing entry (by name and SHA-256), "
+    "once it has been quiet for QIANGJI_LANDING_QUIET_SECONDS.",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, qiangji: QiangjiHome) -> dg.SensorResult:
-    landing = qiangji.layout.landing
+    layout = qiangji.layout
     cursor = LandingCursor.load(context.cursor)
-    if not landing.is_dir():
-        return dg.SensorResult(skip_reason=f"no landing folder at {landing}", cursor=cursor.dump())
+    if not layout.landing.is_dir():
+        return dg.SensorResult(skip_reason=f"no landing folder at {layout.landing}", cursor=cursor.dump())
+    scan = scan_landing(layout.landing, IngestSettings.from_env().quiet_seconds)
     known_keys = set(context.instance.get_dynamic_partitions(SUBMISSIONS.name))
     new_keys: list[str] = []
     requests: list[dg.RunRequest] = []
     files: dict[str, tuple[str, str]] = {}
-    for path in list_landing(landing):
+
+    def request(path: Path, run_key: str, sha: str | None) -> None:
+        key = partition_key(path)
+        if key not in known_keys and key not in new_keys:
+            new_keys.append(key)
+        shown = display_file_name(printable_name(path), key != UNMATCHED_PARTITION)
+        tags = {"qiangji/file": shown, **({"qiangji/sha256": sha} if sha else {})}
+        requests.append(dg.RunRequest(run_key=run_key, partition_key=key, tags=tags))
+
+    for path in scan.ready:
         try:
             signature = _signature(path)
             cached = cursor.files.get(path.name)
             sha = cached[1] if cached and cached[0] == signature else sha256_of(path)
-        except OSError:  # moved or removed while we looked: the next tick sees what is there
+        except (OSError, NotARegularFile):  # moved, removed or replaced while we looked: next tick
             continue
         files[path.name] = (signature, sha)
-        if sha in cursor.seen or is_archived(qiangji.layout.archive, sha):
-            cursor.seen.add(sha)
+        if settled(layout.archive, path, sha):
             continue
-        key = partition_key(path)
-        if key not in known_keys and key not in new_keys:
-            new_keys.append(key)
-        requests.append(
-            dg.RunRequest(
-                run_key=sha,
-                partition_key=key,
-                tags={"qiangji/file": path.name, "qiangji/sha256": sha},
-            )
-        )
-        cursor.seen.add(sha)
+        # a pending file (the server stopped it) is requested again after each attempt it made
+        attempts = len(receipts_of(layout.archive, sha))
+        request(path, f"{sha}:{_name_digest(path)}:{attempts}", sha)
+    for path in scan.refused:  # a link, FIFO or device: one run rejects it with its rule
+        request(path, f"refused:{_name_digest(path)}", None)
     cursor.files = files
+    waiting = f"; {len(scan.waiting)} still being written" if scan.waiting else ""
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[SUBMISSIONS.build_add_request(new_keys)] if new_keys else [],
         cursor=cursor.dump(),
-        skip_reason=None if requests else "no new or changed file",
+        skip_reason=None if requests else f"no new or changed file{waiting}",
     )
+
+
+def _name_digest(path: Path) -> str:
+    """A landing entry's name as a run key part: the name itself may hold an ID or a person's name."""
+    return hashlib.sha256(os.fsencode(path.name)).hexdigest()[:16]
 
 
 RUN_GOING = [

@@ -31,7 +31,7 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 SUBMISSIONS = dg.DynamicPartitionsDefinition(name="submission")
 SUBMISSION = dg.AssetKey(["submission"])
 RAW_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
-STATUSES = ("accepted", "rejected", "superseded", "unchanged")
+STATUSES = ("accepted", "rejected", "superseded", "unchanged", "pending")
 # The run tags of a single run over a partition range, as Dagster's single-run backfills set them.
 PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
 PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -71,7 +71,8 @@ def submission(
     archived, read, validated (pandera), pseudonymized and loaded into raw.* (one transaction each).
     """
     keys = set(context.partition_keys)
-    by_key = landing_partitions(qiangji.layout.landing)
+    settings = ingest_limits.settings()
+    by_key = landing_partitions(qiangji.layout.landing, settings.quiet_seconds)
     paths = [p for key, files in by_key.items() if key in keys for p in files]
     key = pseudonym_key.load(qiangji.layout)
     done: list[IngestOutcome] = []
@@ -79,7 +80,7 @@ def submission(
     def progress(o: IngestOutcome) -> None:
         done.append(o)
         context.log.debug(FILE_DONE.format(done=len(done), total=len(paths)) + o.file_name)
-        if o.status == "rejected" or o.quarantined_rows:
+        if o.status in ("rejected", "pending") or o.quarantined_rows:
             context.log.warning(
                 f"{o.file_name}: {o.status}"
                 + (f", {o.quarantined_rows} quarantined rows" if o.quarantined_rows else "")
@@ -93,7 +94,7 @@ def submission(
         qiangji.layout.warehouse,
         qiangji.layout.archive,
         key,
-        ingest_limits.settings(),
+        settings,
         progress=progress,
     )
     record_pandera_audit(qiangji, outcomes, context.run.run_id)
@@ -237,9 +238,9 @@ def raw_tables(qiangji: QiangjiHome) -> Iterator[object]:
     )
 
 
-def register_landing(instance: dg.DagsterInstance, landing: Path) -> list[str]:
+def register_landing(instance: dg.DagsterInstance, landing: Path, quiet_seconds: float = 0.0) -> list[str]:
     """Add a partition for every (reporting unit, period) with a file in `landing`; all keys, in order."""
-    wanted = list(landing_partitions(landing))
+    wanted = list(landing_partitions(landing, quiet_seconds))
     for attempt in range(3):
         known = set(instance.get_dynamic_partitions(SUBMISSIONS.name))
         new = [k for k in wanted if k not in known]

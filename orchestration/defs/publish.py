@@ -53,8 +53,10 @@ def published_marts(
 def attainment_dashboard(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
     """published/dashboard.html: heat map, trends, a page per district, submission status (offline)."""
     from reporting.dashboard import build_dashboard
+    from warehouse.publish import apply_published_mode
 
     path = build_dashboard(qiangji.layout.published_database, qiangji.layout.dashboard)
+    apply_published_mode(qiangji.layout.published)  # readable by the BI readers' group, as the marts
     context.log.info(f"dashboard: {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 

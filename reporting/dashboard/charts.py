@@ -24,8 +24,8 @@ FONT = (
     '"WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
     "sans-serif"
 )
-SUBMISSION_COLORS = {"accepted": "#2e7d32", "rejected": "#c62828", "missing": "#c4c4c4"}
-SUBMISSION_ZH = {"accepted": "已接收", "rejected": "被拒收", "missing": "未报送"}
+SUBMISSION_COLORS = {"accepted": "#2e7d32", "rejected": "#c62828", "pending": "#f9a825", "missing": "#c4c4c4"}
+SUBMISSION_ZH = {"accepted": "已接收", "rejected": "被拒收", "pending": "待重读", "missing": "未报送"}
 LABEL_WIDTH = 190  # px reserved for the target labels, so stacked charts line up
 TRENDS_PER_ROW = 4
 
@@ -164,7 +164,8 @@ def overview_chart(data: dict) -> alt.HConcatChart:
 
 
 def submissions_chart(data: dict) -> alt.Chart:
-    """Reporting unit × period: accepted, rejected or missing; late and quarantined rows in the tooltip."""
+    """Reporting unit × period: accepted, rejected, pending (the server stopped its reading: tried
+    again) or missing; late and quarantined rows in the tooltip."""
     base = _with_names(
         alt.Chart(alt.Data(name="submissions")), unit_fields=["unit_label"]
     ).transform_calculate(

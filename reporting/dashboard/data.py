@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from reporting.report import CITY, attainment_rows, connect, latest_period, periods
+from warehouse.privacy import mask_ids_in_data
 
 
 def _short_value(value: float | None, kind: str | None) -> str:
@@ -141,7 +142,9 @@ def load_data(published_db: Path) -> dict:
             "attainment": attainment,
             "targets": list(targets.values()),
             "units": list(units.values()),
-            "submissions": submission_rows,
+            # a rejection's reason is the ingest's text: IDs masked (warehouse.privacy), as the
+            # warehouse's own masking already does (defence in depth)
+            "submissions": mask_ids_in_data(submission_rows),
             "on_track": _on_track_lines(rows, period_list, targets),
         },
     }

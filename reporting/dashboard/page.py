@@ -218,10 +218,10 @@ def render_page(data: dict, specs: dict[str, dict], period: str, source: Path) -
 </section>
 <section id="submissions">
   <h2>报送情况<span class="en">Submission status</span></h2>
-  <p class="note">绿色已接收，红色被拒收（无可用版本），灰色未报送；
+  <p class="note">绿色已接收，红色被拒收（无可用版本），黄色待重读，灰色未报送；
   “迟”为逾期报送，“v2”为第二版，“✗n”为被拒收文件数。
-  / Green accepted, red rejected (no accepted version), grey missing; 迟 = late, v2 = a second version,
-  ✗n = files rejected. Hover for details.</p>
+  / Green accepted, red rejected (no accepted version), amber pending (read again by the next run),
+  grey missing; 迟 = late, v2 = a second version, ✗n = files rejected. Hover for details.</p>
   <div class="chart" id="chart-submissions"></div>
 </section>
 <section id="trends">

@@ -6,12 +6,17 @@ fails somewhere downstream.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+from dagster._daemon.monitoring import execute_concurrency_slots_iteration
 
 from orchestration.internals import PoolSafeSqliteEventLogStorage, latest_check_evaluation
 from orchestration.resources import WAREHOUSE_POOL
@@ -36,6 +41,44 @@ def test_the_instance_uses_the_pool_safe_storage_and_a_pool_of_one_admits_one_st
     assert first.is_claimed and not second.is_claimed
     storage.free_concurrency_slots_for_run("run-a")
     assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "step").is_claimed
+
+
+def test_the_daemons_run_monitoring_frees_an_ended_runs_slot_in_this_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """What `qiangji dev` relies on when a run worker is killed: the monitoring daemon's slot loop
+    (dagster.yaml `run_monitoring`) frees, through this storage, the slot an ended run still holds,
+    once `free_slots_after_run_end_seconds` passed; the next step then gets it."""
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    monitoring = config["run_monitoring"]
+    assert monitoring["enabled"] and monitoring["free_slots_after_run_end_seconds"] > 0
+    assert monitoring.get("max_resume_run_attempts", 0) == 0  # the default run launcher cannot resume
+    grace = monitoring["free_slots_after_run_end_seconds"] = 3  # the repo's, shortened for the test
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+
+    @dg.asset(pool=WAREHOUSE_POOL)
+    def writer() -> None:
+        pass
+
+    with dg.DagsterInstance.get() as instance:
+        assert "MONITORING" in instance.get_required_daemon_types()
+        storage = instance.event_log_storage
+        assert isinstance(storage, PoolSafeSqliteEventLogStorage)
+        ended = dg.materialize([writer], instance=instance).run_id
+        # a worker killed in its step leaves its slot claimed after its run was marked ended
+        storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        assert storage.claim_concurrency_slot(WAREHOUSE_POOL, ended, "writer").is_claimed
+        assert not storage.claim_concurrency_slot(WAREHOUSE_POOL, "next-run", "writer").is_claimed
+        end_time = instance.get_run_record_by_id(ended).end_time
+        with WorkspaceProcessContext(instance, EmptyWorkspaceTarget()) as daemon:
+            list(execute_concurrency_slots_iteration(daemon, logging.getLogger("monitoring")))
+            if time.time() < end_time + grace - 0.5:
+                assert ended in storage.get_concurrency_run_ids()  # not before the grace period
+            time.sleep(max(0.0, end_time + grace + 0.5 - time.time()))
+            list(execute_concurrency_slots_iteration(daemon, logging.getLogger("monitoring")))
+        assert ended not in storage.get_concurrency_run_ids()
+        assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "next-run", "writer").is_claimed
 
 
 def test_latest_check_evaluation_is_the_last_evaluated_with_its_status(instance):

@@ -11,7 +11,7 @@ import pytest
 from ingest.pipeline import ingest_landing, list_landing
 from tests.support.builders import minimal_sheets, write_xlsx
 
-KEY = b"test-key"
+KEY = b"test-key-not-a-secret-at-least-32-bytes"
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ import pytest
 
 from generator import generate_submissions
 from generator.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE, NOT_PLANTED
+from ingest.archive import read_receipts
 from ingest.errors import RULES
-from ingest.pipeline import audit_raw, ingest_landing, list_landing, printable_name
+from ingest.pipeline import audit_raw, ingest_landing, list_landing, shown_landing_name
 from ingest.settings import IngestSettings
 from ingest.spec import DATA_SHEETS
 from tests.support.badfiles import MAX_FILE_BYTES, MAX_ZIP_EXPANDED_BYTES, Case, build_cases
@@ -48,10 +49,17 @@ STRUCTURAL = {
     "committee_count",
     "too_many_row_errors",
     "version_conflict",
+    "unpacked_limits",
+    "sheet_too_large",
+    "too_many_rows",
 }
+# Rules of the run, not of a file's content: each has its test in test_adversarial.py
+# (a link or a FIFO in the landing folder; a reader that crashes, runs out of memory or time).
+RUN_RULES = {"not_a_regular_file", "reader_memory", "reader_timeout", "reader_crashed"}
+STRUCTURAL |= RUN_RULES
 WARNINGS = {"extra_column", "dangling_covering_org", "cross_district_duplicate"}
 ROW_RULES = [r for r in RULES if r not in STRUCTURAL | WARNINGS]
-GENERATED_STRUCTURAL = sorted(STRUCTURAL - set(NOT_PLANTED))
+GENERATED_STRUCTURAL = sorted(STRUCTURAL - set(NOT_PLANTED) - RUN_RULES)
 
 # The cases are built once at collection (their ids parametrize the tests) and copied per run.
 _PREBUILT = Path(tempfile.mkdtemp(prefix="qiangji-badfiles-"))
@@ -78,7 +86,7 @@ class Run:
             self.problems = con.sql("SELECT * FROM raw.problems").pl()
 
     def submission(self, file: str) -> dict:
-        rows = self.submissions.filter(pl.col("file_name") == printable_name(Path(file)))
+        rows = self.submissions.filter(pl.col("file_name") == shown_landing_name(Path(file)))
         assert rows.height == 1, f"{file!r}: {rows.height} log entries"
         return rows.row(0, named=True)
 
@@ -127,9 +135,15 @@ def test_one_run_takes_every_file_and_keeps_the_warehouse_consistent(run: Run):
     assert len(run.outcomes) == len(run.entries)
     logged = [o for o in run.outcomes if o.status != "unchanged"]  # the same bytes again: one submission
     assert len(logged) == run.submissions.height == len({o.submission_id for o in run.outcomes})
-    assert run.submissions["sha256"].n_unique() == run.submissions.height
-    archived = {p.name for p in (run.home / "archive").rglob("*") if p.parent.parent == run.home / "archive"}
-    assert set(run.submissions["sha256"]) == archived
+    # the same bytes under two names are two receipts (a renamed file is judged anew), never one name twice
+    assert run.submissions.select("sha256", "file_name").n_unique() == run.submissions.height
+    archived = {p.name for p in (run.home / "archive").glob("??/*") if not p.name.endswith(".receipts.jsonl")}
+    # over the size limits (a file, a folder) or not a file: logged, left in the landing, not copied
+    unkept = {r.sha256 for r in read_receipts(run.home / "archive") if not r.kept}
+    assert set(run.submissions["sha256"]) - unkept == archived
+    assert unkept <= set(run.submissions.filter(pl.col("status") == "rejected")["sha256"])
+    receipts = {p.name.removesuffix(".receipts.jsonl") for p in (run.home / "archive").glob("??/*.jsonl")}
+    assert receipts == set(run.submissions["sha256"])  # every outcome has its receipt, kept or not
     assert audit_raw(run.warehouse).ok
 
 
@@ -156,9 +170,10 @@ def test_the_valid_submissions_of_the_same_run_load_unharmed(run: Run, tmp_path:
 def test_every_rule_of_the_spec_has_a_case():
     planted_here = {c.rule for c in CASES.values()}
     assert set(RULES) - set(GENERATED_STRUCTURAL) - set(ROW_RULES) - WARNINGS - planted_here <= {
-        "cross_district_duplicate"  # a mart of the warehouse, tested with the marts (dbt)
+        "cross_district_duplicate",  # a mart of the warehouse, tested with the marts (dbt)
+        *RUN_RULES,  # test_adversarial.py
     }
-    assert not set(NOT_PLANTED) - planted_here - {"cross_district_duplicate"}
+    assert not set(NOT_PLANTED) - planted_here - {"cross_district_duplicate"} - RUN_RULES
     assert len(CASES) + len(GENERATED_STRUCTURAL) + len(ROW_RULES) >= 40
 
 
@@ -169,7 +184,7 @@ def test_every_rule_of_the_spec_has_a_case():
 def test_bad_input_case(run: Run, case_id: str):
     case = CASES[case_id]
     if case.outcome == "skipped":
-        assert not (run.submissions["file_name"] == printable_name(Path(case.file))).any()
+        assert not (run.submissions["file_name"] == shown_landing_name(Path(case.file))).any()
         assert (run.landing / case.file).exists()  # left for the next run, once complete
         return
     if case.outcome == "unchanged":

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import itertools
 import os
+import re
 import shutil
 import stat
 import struct
@@ -266,8 +267,9 @@ def build_cases(folder: Path) -> list[Case]:
     add(
         "empty_zip_after_empty_xlsx",
         file,
-        "unchanged",
-        "0 bytes again, as .zip: the same bytes are one submission",
+        "rejected",
+        "0 bytes again, as .zip: bytes rejected before, under another name, are judged anew",
+        rule="unreadable_file",
     )
     file = name("zip")
     write_zip(folder / file, [])
@@ -640,6 +642,107 @@ def build_cases(folder: Path) -> list[Case]:
         row=EXCEL_LAST_ROW,
         column="开始日期",
     )
+
+    # -- resource bombs refused before a reader touches the bytes, and rows swallowed silently -------
+    # (in 活动: the privacy scan of the tests reads 党员, 组织 and 发展党员 of every workbook in-process)
+    far_cell = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+    file = name()
+    write_book(folder / file)
+    _rewrite_sheet(folder / file, "活动", far_cell, dimension=b"A1:XFD1048576")
+    add(
+        "xlsx_cell_at_xfd1048576",
+        file,
+        "rejected",
+        "one value at XFD1048576: the reader would allocate 2^34 cells (512 GiB) and abort",
+        rule="sheet_too_large",
+        sheet="活动",
+        value="A1:XFD1048576",
+    )
+    file = name()
+    write_book(folder / file)
+    _rewrite_sheet(folder / file, "活动", b'<row r="1048576">' + b"<c><v>1</v></c>" * 16_384 + b"</row>")
+    add(
+        "xlsx_far_cell_without_references",
+        file,
+        "rejected",
+        "16,384 cells without r in row 1,048,576: the reader counts them to XFD1048576",
+        rule="sheet_too_large",
+        sheet="活动",
+        value="A1:XFD1048576",
+    )
+    sheets = padded_sheets()
+    sheets["活动"][0]["主题"] = "SHARED_STRINGS_BOMB"
+    file = name()
+    write_book(folder / file, sheets)
+    _replace_shared_string(folder / file, "SHARED_STRINGS_BOMB", "强基创先" * 2_400_000)
+    add(
+        "xlsx_shared_strings_bomb",
+        file,
+        "rejected",
+        "29 MB of shared strings in a workbook of a few KiB: a part over 100× its packed size",
+        rule="unpacked_limits",
+    )
+    many = folder / f"{STEM}_v{next(versions)}"
+    many.mkdir()
+    for n, text in texts.items():
+        (many / n).write_text(text, encoding="utf-8")
+    for i in range(100):
+        (many / f"附件{i}.txt").write_bytes(b"x")
+    add(
+        "folder_too_many_files",
+        many.name,
+        "rejected",
+        "a folder of 107 files (a zip may hold 100 entries)",
+        rule="zip_limits",
+        value="107 files",
+    )
+    file = name("zip")
+    write_zip(
+        folder / file, [(n, b"x\r\n" * (EXCEL_LAST_ROW + 1) if n == "members.csv" else d) for n, d in good]
+    )
+    add(
+        "csv_too_many_rows",
+        file,
+        "rejected",
+        "members.csv of 1,048,577 lines: more rows than Excel has",
+        rule="too_many_rows",
+        sheet="党员",
+    )
+    file = name("zip")
+    write_zip(folder / file, [(n, b"," * 5000 + b"\r\n" if n == "members.csv" else d) for n, d in good])
+    add(
+        "csv_line_of_commas",
+        file,
+        "rejected",
+        "a first line of 5,000 commas: a column each for the CSV reader",
+        rule="sheet_too_large",
+        sheet="党员",
+        value="1001+ columns",
+    )
+    members = texts["members.csv"]
+    assert members.count(",党员5,") == members.count(",党员6,") == 1
+    stray = members.replace(",党员5,", ',"党员5,').replace(",党员6,", ',党员6",')
+    file = name("zip")
+    write_zip(folder / file, [(n, stray.encode() if n == "members.csv" else d) for n, d in good])
+    add(
+        "csv_stray_quote_in_name",
+        file,
+        "accepted",
+        '"党员5 with no closing quote: the next row is swallowed into the name, up to 党员6"',
+        rule="line_break_in_cell",
+        sheet="党员",
+        row=10,
+        column="姓名",
+    )
+    top = f"{STEM}_v{next(versions)}"
+    file = f"{top}.zip"
+    write_zip(folder / file, [(zipfile.ZipInfo(f"{top}\\{n}"), d) for n, d in good])
+    add(
+        "zip_windows_backslash_folder",
+        file,
+        "accepted",
+        "one top folder written with backslashes (120104_2008H1\\members.csv), as Windows tools do",
+    )
     return cases
 
 
@@ -694,6 +797,27 @@ def _encrypted_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]
                     archive.writestr(info, data)
     finally:
         shutil.rmtree(staging)
+
+
+def _rewrite_sheet(path: Path, sheet: str, rows: bytes, dimension: bytes | None = None) -> None:
+    """Add `rows` at the end of `sheet`'s data (and set its dimension): what a crafted file holds."""
+    with zipfile.ZipFile(path) as source:
+        workbook = source.read("xl/workbook.xml").decode()
+        relationships = source.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(rf'<sheet name="{sheet}" sheetId="\d+" r:id="(rId\d+)"', workbook).group(1)  # type: ignore[union-attr]
+    part = "xl/" + re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"', relationships).group(1)  # type: ignore[union-attr]
+    rewritten = path.with_name(path.name + ".rewrite")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == part:
+                data = data.replace(b"</sheetData>", rows + b"</sheetData>")
+                if dimension is not None:
+                    data = re.sub(
+                        rb'<dimension ref="[^"]*"/>', b'<dimension ref="' + dimension + b'"/>', data
+                    )
+            target.writestr(info, data)
+    os.replace(rewritten, path)
 
 
 def _replace_shared_string(path: Path, placeholder: str, text: str) -> None:

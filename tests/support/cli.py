@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 QIANGJI = str(Path(sys.executable).with_name("qiangji"))
-TEST_KEY = "test-key-not-a-secret"
+TEST_KEY = "test-key-not-a-secret-at-least-32-bytes"
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest.containers import RATIO_FLOOR_BYTES, declared_entries
+from ingest.errors import StructuralError
 from ingest.precheck import check_path
+from ingest.read import read_submission
 from ingest.settings import IngestSettings
 from tests.support.builders import minimal_sheets, write_csv_folder
 
@@ -125,3 +128,78 @@ def test_encrypted_zip_entries_are_refused(tmp_path):
     path.write_bytes(bytes(raw))
     report = check_path(path)
     assert report.structural is not None and report.structural.rule == "unreadable_file"
+
+
+def _read(path: Path, settings: IngestSettings | None = None):
+    return read_submission(path, settings)
+
+
+def _refusal(path: Path, settings: IngestSettings | None = None) -> tuple[str, str | None]:
+    with pytest.raises(StructuralError) as exc:
+        _read(path, settings)
+    return exc.value.problem.rule, exc.value.problem.value
+
+
+def test_a_windows_zip_with_its_folder_written_with_backslashes(tmp_path):
+    """Windows tools may write `120104_2007H1\\members.csv` (no "/"): one top folder all the same."""
+    folder = write_csv_folder(tmp_path / "src", minimal_sheets())
+    path = tmp_path / "120104_2007H1.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("120104_2007H1\\"), b"")  # the folder's own entry
+        for p in sorted(folder.iterdir()):
+            z.writestr(zipfile.ZipInfo(f"120104_2007H1\\{p.name}"), p.read_bytes())
+    assert all("/" not in n for n in zipfile.ZipFile(path).namelist())
+    raw = _read(path)
+    assert raw.sheets["members"].frame.height == 3
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        ["..\\members.csv"],
+        ["C:\\members.csv"],
+        ["\\members.csv"],
+        ["a\\b\\members.csv"],
+        ["a\\members.csv", "b\\cover.csv"],  # two top folders
+        ["a\\members.csv", "cover.csv"],  # a folder and a file beside it
+        ["a\\..\\..\\members.csv"],
+    ],
+)
+def test_backslashes_keep_every_unsafe_path_unsafe(tmp_path, entries):
+    path = tmp_path / "120104_2007H1.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for name in entries:
+            z.writestr(zipfile.ZipInfo(name), b"x")
+    assert _refusal(path)[0] == "unsafe_entry"
+
+
+def test_a_zip_declaring_too_many_entries_is_refused_from_its_end_record(tmp_path):
+    path = _zip_with(tmp_path, {f"f{i}.csv": b"x" for i in range(150)})
+    assert declared_entries(path) == 150
+    assert _refusal(path) == ("zip_limits", "150 entries")
+
+
+def test_a_folder_has_a_zips_limits(tmp_path):
+    folder = write_csv_folder(tmp_path / "120104_2007H1", minimal_sheets())
+    assert _read(folder).sheets["members"].frame.height == 3
+    for i in range(94):  # 7 CSVs + 94 = 101 files
+        (folder / f"note{i}.txt").write_bytes(b"x")
+    assert _refusal(folder) == ("zip_limits", "101 files")
+    for p in folder.glob("note*.txt"):
+        p.unlink()
+    (folder / "scan.pdf").write_bytes(b"%PDF" + bytes(4096))
+    (folder / "link.csv").symlink_to("/etc/passwd")  # never read: neither counted nor sized
+    (folder / "sub").mkdir()
+    size = sum(p.lstat().st_size for p in folder.iterdir() if p.is_file() and not p.is_symlink())
+    assert _read(folder, IngestSettings(max_zip_expanded_bytes=size)).sheets["members"].frame.height == 3
+    assert _read(folder, IngestSettings(max_zip_entries=8)).sheets["members"].frame.height == 3
+    assert _refusal(folder, IngestSettings(max_zip_expanded_bytes=size - 1)) == ("zip_limits", "size")
+
+
+def test_an_entry_over_the_floor_and_100_times_its_packed_size_is_refused(tmp_path):
+    path = tmp_path / "120104_2007H1.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("members.csv", b"," * (RATIO_FLOOR_BYTES + 1))
+    rule, value = _refusal(path)
+    assert rule == "unpacked_limits" and value.startswith("members.csv: ") and value.endswith("(> 100×)")
+    assert _refusal(path, IngestSettings(max_compression_ratio=10_000))[0] != "unpacked_limits"

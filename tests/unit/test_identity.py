@@ -12,6 +12,7 @@ from ingest.identity import (
     is_valid_id_expr,
     load_key,
     mask_id,
+    mask_id_expr,
     pseudonymize,
     upgrade_15,
     upgrade_15_expr,
@@ -43,6 +44,12 @@ def test_fifteen_digit_numbers_become_eighteen():
 
 def test_mask_keeps_area_and_last_four():
     assert mask_id("120104198001011234") == "120104********1234"
+
+
+def test_the_id_column_mask_as_an_expression_agrees_with_mask_id():
+    values = ["120104198001011234", "11010519491231002X", "110105491231002", "12345", "", "王五1201041980"]
+    frame = pl.DataFrame({"id": values})
+    assert frame.select(mask_id_expr("id"))["id"].to_list() == [mask_id(v) for v in values]
 
 
 def test_pseudonym_is_keyed_and_stable():

@@ -1,6 +1,8 @@
 -- Submission status per reporting unit and period (every period the unit reports): whether
--- anything was received, the current accepted version, rejected and superseded files,
--- quarantined rows, and lateness (the cover's 填报日期 after period end + var submission_due_days).
+-- anything was received, the current accepted version, rejected, superseded and pending files
+-- (pending: reading failed for a reason of the server, tried again by the next runs), quarantined
+-- rows, lateness (the cover's 填报日期 after period end + var submission_due_days), and the reason
+-- of the latest rejection.
 with received as (
     select
         s.district_code,
@@ -8,6 +10,7 @@ with received as (
         count(*) as files_received,
         sum(case when s.status = 'rejected' then 1 else 0 end) as files_rejected,
         sum(case when s.status = 'superseded' then 1 else 0 end) as files_superseded,
+        sum(case when s.status = 'pending' then 1 else 0 end) as files_pending,
         max(s.received_at) as last_received_at
     from {{ ref('stg_submissions') }} as s
     where s.district_code is not null
@@ -28,11 +31,25 @@ current_version as (
     inner join {{ ref('stg_submissions') }} as s on c.submission_id = s.submission_id
 ),
 
+-- the rejected files of each unit and period, latest first: by when received, then the highest
+-- version, then the (last) file name, so that a tie still picks one file on every engine
+rejections as (
+    select
+        s.district_code,
+        s.period,
+        s.reason,
+        row_number() over (
+            partition by s.district_code, s.period
+            order by s.received_at desc, coalesce(s.version, -1) desc, s.file_name desc
+        ) as recency
+    from {{ ref('stg_submissions') }} as s
+    where s.status = 'rejected'
+),
+
 latest_rejection as (
-    select district_code, period, max(reason) as last_rejection_reason
-    from {{ ref('stg_submissions') }}
-    where status = 'rejected'
-    group by district_code, period
+    select district_code, period, reason as last_rejection_reason
+    from rejections
+    where recency = 1
 )
 
 select
@@ -40,12 +57,14 @@ select
     cast(g.period as {{ dbt.type_string() }}) as period,
     cast(case
         when cv.submission_id is not null then 'accepted'
+        when r.files_pending > 0 then 'pending'
         when r.files_received > 0 then 'rejected'
         else 'missing'
     end as {{ dbt.type_string() }}) as submission_status,
     cast(coalesce(r.files_received, 0) as {{ dbt.type_bigint() }}) as files_received,
     cast(coalesce(r.files_rejected, 0) as {{ dbt.type_bigint() }}) as files_rejected,
     cast(coalesce(r.files_superseded, 0) as {{ dbt.type_bigint() }}) as files_superseded,
+    cast(coalesce(r.files_pending, 0) as {{ dbt.type_bigint() }}) as files_pending,
     cast(cv.submission_id as {{ dbt.type_string() }}) as current_submission_id,
     cast(cv.version as {{ dbt.type_int() }}) as current_version,
     cast(cv.file_name as {{ dbt.type_string() }}) as current_file_name,

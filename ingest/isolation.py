@@ -1,0 +1,240 @@
+"""Read each submission in a child process with memory and time limits (`ingest.reader_worker`).
+
+No file can take the run down: a reader that exhausts its address space (RLIMIT_AS), crashes
+(an abort in the Rust xlsx reader, a segfault) or runs past its time limit is a rejection of that
+file with its own rule — `reader_memory`, `reader_crashed`, `reader_timeout` — and a new worker
+takes the next file. A worker killed by someone else (the kernel's OOM killer when the machine
+runs short of memory, an operator) is the server's problem, not the file's: that file stays
+pending and is read again by a later run.
+
+Workers are long-lived (their imports cost ≈1.5 s): a pool of `workers` processes, one file each
+at a time, started when the pool opens. `reader_pool` lends a process-wide pool, kept between
+calls (a test suite, `qiangji check` over many files), to one caller at a time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO
+
+from ingest.errors import Problem
+from ingest.reader_worker import ReadResult, ReadTask, receive, send
+
+START_TIMEOUT_SECONDS = 120.0
+_MEMORY_MARKS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"out of memory")
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    stderr: IO[bytes]  # a private temporary file: inspected after a crash, never logged
+    ready: bool = False  # said "ready" (its imports are done)
+    task: ReadTask | None = None
+    started_at: float = 0.0
+    killed_for_time: bool = False
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        return self.process.stdout  # type: ignore[return-value]
+
+
+@dataclass
+class ReaderPool:
+    """Up to `workers` files read at once, each in its own child process."""
+
+    workers: int
+    memory_bytes: int
+    timeout_seconds: float
+    _idle: list[_Worker] = field(default_factory=list)
+    _busy: dict[int, _Worker] = field(default_factory=dict)  # ticket -> worker
+    _done: dict[int, ReadResult] = field(default_factory=dict)
+    _next_ticket: int = 0
+
+    def __enter__(self) -> ReaderPool:
+        # started now, awaited when first given a file: their imports overlap the run's own work
+        self._idle = [self._spawn() for _ in range(max(self.workers, 1))]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self._idle + list(self._busy.values()):
+            self._stop(worker)
+        self._idle.clear()
+        self._busy.clear()
+
+    # --- the workers ---------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        stderr = tempfile.TemporaryFile(prefix="qiangji-reader-")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ingest.reader_worker", str(self.memory_bytes)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            close_fds=True,
+            start_new_session=True,  # a Ctrl-C of the run reaches the run; the run stops its workers
+            env={**os.environ, "POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", "2")},
+        )
+        return _Worker(process, stderr)
+
+    def _await_ready(self, worker: _Worker) -> None:
+        if worker.ready:
+            return
+        if not self._readable(worker, START_TIMEOUT_SECONDS) or receive(worker.stdout) != "ready":
+            self._stop(worker)
+            raise RuntimeError("the reader process did not start (see the run's stderr)")
+        worker.ready = True
+
+    @staticmethod
+    def _readable(worker: _Worker, timeout: float) -> bool:
+        with selectors.DefaultSelector() as sel:
+            sel.register(worker.stdout, selectors.EVENT_READ)
+            return bool(sel.select(timeout))
+
+    @staticmethod
+    def _stop(worker: _Worker) -> None:
+        """End a worker at once: it holds nothing of value between tasks (its results are written),
+        and a clean interpreter exit with polars loaded takes half a second."""
+        with contextlib.suppress(OSError):
+            worker.process.stdin.close()  # type: ignore[union-attr]
+        if worker.process.poll() is None:
+            worker.process.kill()
+        worker.process.wait()
+        worker.process.stdout.close()  # type: ignore[union-attr]
+        worker.stderr.close()
+
+    # --- tasks ------------------------------------------------------------------------------------
+
+    @property
+    def free(self) -> int:
+        return len(self._idle)
+
+    def submit(self, task: ReadTask) -> int:
+        """Give a file to an idle worker (there must be one: see `free`); a ticket for `result`."""
+        worker = self._idle.pop() if self._idle else self._spawn()
+        try:
+            self._await_ready(worker)
+        except RuntimeError:  # died before it was ready (killed while idle): one more try
+            worker = self._spawn()
+            self._await_ready(worker)  # a second failure stops the run: the server cannot start readers
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        worker.task, worker.started_at, worker.killed_for_time = task, time.monotonic(), False
+        try:
+            send(worker.process.stdin, task)  # type: ignore[arg-type]
+        except (BrokenPipeError, OSError):  # died while idle: its result is read as a crash below
+            pass
+        self._busy[ticket] = worker
+        return ticket
+
+    def result(self, ticket: int) -> ReadResult:
+        """Wait for a file's result (reading the others' as they come, so no worker idles)."""
+        while ticket not in self._done:
+            self._collect()
+        return self._done.pop(ticket)
+
+    def _collect(self) -> None:
+        """Wait until a busy worker answers, dies or runs out of time; record its result."""
+        now = time.monotonic()
+        deadline = min(w.started_at + self.timeout_seconds for w in self._busy.values())
+        with selectors.DefaultSelector() as sel:
+            for ticket, worker in self._busy.items():
+                sel.register(worker.stdout, selectors.EVENT_READ, ticket)
+            ready = sel.select(max(deadline - now, 0.0))
+        if not ready:  # the oldest task is out of time
+            ticket, worker = min(self._busy.items(), key=lambda kv: kv[1].started_at)
+            worker.killed_for_time = True
+            worker.process.kill()
+            worker.process.wait()
+            self._finish(ticket, None)
+            return
+        for key, _ in ready:
+            ticket = key.data
+            worker = self._busy[ticket]
+            message = receive(worker.stdout)
+            self._finish(ticket, message if isinstance(message, ReadResult) else None)
+
+    def _finish(self, ticket: int, result: ReadResult | None) -> None:
+        worker = self._busy.pop(ticket)
+        task = worker.task
+        assert task is not None
+        if result is not None:
+            worker.task = None
+            self._idle.append(worker)
+            self._done[ticket] = result
+            return
+        self._done[ticket] = self._death(worker, task)
+        self._replace(worker)
+
+    def _replace(self, dead: _Worker) -> None:
+        """A new worker in place of one that died (started now, awaited when first given a file)."""
+        self._stop(dead)
+        self._idle.append(self._spawn())
+
+    def _death(self, worker: _Worker, task: ReadTask) -> ReadResult:
+        """What a worker's death says of the file it was reading."""
+        if worker.process.poll() is None:  # closed its output yet alive: no use any more
+            worker.process.kill()
+        code = worker.process.wait()
+        name = task.path.name
+        if worker.killed_for_time:
+            return ReadResult("error", Problem(name, "reader_timeout", "structural"), "timeout")
+        worker.stderr.seek(0, os.SEEK_END)
+        size = worker.stderr.tell()
+        worker.stderr.seek(max(size - 65536, 0))
+        tail = worker.stderr.read()
+        if any(mark in tail for mark in _MEMORY_MARKS):
+            return ReadResult("error", Problem(name, "reader_memory", "structural"), f"exit {code}")
+        if code == -signal.SIGKILL:  # not our kill: the OOM killer or an operator — not the file's fault
+            return ReadResult("environment", detail="reader killed (SIGKILL)")
+        return ReadResult("error", Problem(name, "reader_crashed", "structural"), f"exit {code}")
+
+
+_SHARED: dict[tuple[int, int, float, str | None], ReaderPool] = {}
+_SHARED_LOCK = threading.Lock()
+_LENT: set[tuple[int, int, float, str | None]] = set()
+
+
+@contextlib.contextmanager
+def reader_pool(workers: int, memory_bytes: int, timeout_seconds: float) -> Iterator[ReaderPool]:
+    """A pool of readers with these limits: the process's shared one if it is free, else a new one."""
+    limits = (max(workers, 1), memory_bytes, timeout_seconds)
+    # workers see the environment of their start: a changed temporary folder needs new ones
+    key = (*limits, os.environ.get("TMPDIR"))
+    with _SHARED_LOCK:
+        lend = key not in _LENT
+        if lend:
+            _LENT.add(key)
+    if not lend:
+        with ReaderPool(*limits) as pool:
+            yield pool
+        return
+    try:
+        pool = _SHARED.get(key)
+        if pool is None:
+            pool = _SHARED[key] = ReaderPool(*limits).__enter__()
+        if pool._busy:  # a caller stopped mid-way: its results are of no use to the next one
+            pool.__exit__(None, None, None)
+            pool = _SHARED[key] = ReaderPool(*limits).__enter__()
+        yield pool
+    finally:
+        pool._done.clear()
+        with _SHARED_LOCK:
+            _LENT.discard(key)
+
+
+@atexit.register
+def _close_shared() -> None:
+    for pool in _SHARED.values():
+        pool.__exit__(None, None, None)
+    _SHARED.clear()

@@ -52,7 +52,8 @@ class LandingCursor:
     so that an entry that did not change is not read again. Only what is in the folder now: the
     run keys (below) keep a file from being requested twice, not the cursor."""
 
-    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (stat signature, sha256)
+    # name -> (stat signature, sha256, the run key last requested for it)
+    files: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, text: str | None) -> "LandingCursor":
@@ -91,7 +92,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, qiangji: QiangjiHome) ->
     known_keys = set(context.instance.get_dynamic_partitions(SUBMISSIONS.name))
     new_keys: list[str] = []
     requests: list[dg.RunRequest] = []
-    files: dict[str, tuple[str, str]] = {}
+    files: dict[str, tuple[str, str, str]] = {}
 
     def request(path: Path, run_key: str, sha: str | None) -> None:
         key = partition_key(path)
@@ -108,12 +109,15 @@ def landing_sensor(context: dg.SensorEvaluationContext, qiangji: QiangjiHome) ->
             sha = cached[1] if cached and cached[0] == signature else sha256_of(path)
         except (OSError, NotARegularFile):  # moved, removed or replaced while we looked: next tick
             continue
-        files[path.name] = (signature, sha)
         if settled(layout.archive, path, sha):
+            files[path.name] = (signature, sha, "")
             continue
         # a pending file (the server stopped it) is requested again after each attempt it made
-        attempts = len(receipts_of(layout.archive, sha))
-        request(path, f"{sha}:{_name_digest(path)}:{attempts}", sha)
+        run_key = f"{sha}:{_name_digest(path)}:{len(receipts_of(layout.archive, sha))}"
+        files[path.name] = (signature, sha, run_key)
+        if cached and len(cached) > 2 and cached[2] == run_key:
+            continue  # requested at an earlier tick (Dagster would skip the run key anyway)
+        request(path, run_key, sha)
     for path in scan.refused:  # a link, FIFO or device: one run rejects it with its rule
         request(path, f"refused:{_name_digest(path)}", None)
     cursor.files = files

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.load import sha256_of
+from ingest.archive import sha256_of
 from ingest.pipeline import landing_partitions
 from orchestration.project import QUIET_TELEMETRY, prepare_dbt
 from tests.support.builders import minimal_sheets, write_xlsx
@@ -121,7 +121,7 @@ def test_every_step_is_in_the_warehouse_pool_and_the_graph_flows_by_group(defs):
 def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_the_same_bytes(
     data_home_env, defs
 ):
-    from orchestration.defs.automation import landing_sensor
+    from orchestration.defs.automation import LandingCursor, landing_sensor
     from orchestration.resources import QiangjiHome
 
     landing = data_home_env / "landing"
@@ -141,7 +141,7 @@ def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_t
         result = tick(None)
         [request] = result.run_requests
         assert request.partition_key == "120104|2007H1"
-        assert request.run_key == sha256_of(first)
+        assert request.run_key.startswith(sha256_of(first) + ":")  # the bytes, the name, the attempts
         assert instance.get_dynamic_partitions("submission") == ["120104|2007H1"]
 
         again = tick(result.cursor)  # the same file: nothing
@@ -155,15 +155,19 @@ def test_the_sensor_requests_a_run_per_new_or_changed_file_and_never_twice_for_t
         write_xlsx(first, sheets)  # changed bytes, same name: one run for the same partition
         changed = tick(touched.cursor)
         [request] = changed.run_requests
-        assert (request.partition_key, request.run_key) == ("120104|2007H1", sha256_of(first))
+        assert request.partition_key == "120104|2007H1"
+        assert request.run_key.startswith(sha256_of(first) + ":")
         assert not changed.dynamic_partitions_requests
 
         (landing / "report.xlsx").write_bytes(b"not a submission name")  # still ingested (rejected)
         copy = landing / "120104_2007H1_v2.xlsx"
-        shutil.copyfile(first, copy)  # the same bytes under another name: nothing
+        shutil.copyfile(first, copy)  # the same bytes under another version: judged anew
         last = tick(changed.cursor)
-        assert [r.partition_key for r in last.run_requests] == ["unmatched"]
+        assert sorted(r.partition_key for r in last.run_requests) == ["120104|2007H1", "unmatched"]
         assert instance.get_dynamic_partitions("submission") == ["120104|2007H1", "unmatched"]
+        assert set(LandingCursor.load(last.cursor).files) == {first.name, copy.name, "report.xlsx"}
+        first.unlink()  # the cursor holds what is in the landing folder now, nothing more
+        assert set(LandingCursor.load(tick(last.cursor).cursor).files) == {copy.name, "report.xlsx"}
 
 
 def test_one_rebuild_after_new_submissions_once_none_is_still_loading(data_home_env, defs):

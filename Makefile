@@ -9,12 +9,13 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-fast dev lint check-format manifest clean help bench
+.PHONY: run test test-fast fuzz dev lint check-format manifest clean help bench
 
 help:
 	@echo "make run    set up .venv, generate demo submissions if $(LANDING) is empty, run the pipeline"
 	@echo "make test   run the whole test suite (as CI does)"
 	@echo "make test-fast   the default suite without the slow tests (under 10 minutes on 2 cores)"
+	@echo "make fuzz   the ingest fuzz harness with $(FUZZ_EXAMPLES) random examples (make test runs 40 fixed ones)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make lint   ruff, and the dependency rule between packages (import-linter)"
 	@echo "make bench  city-scale benchmark (minutes; not part of make test): bench/results/latest.json"
@@ -48,6 +49,13 @@ test: $(BIN)/qiangji manifest
 
 test-fast: $(BIN)/qiangji manifest
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Property-based fuzzing of the ingest (tests/fuzz): `make test` runs a few fixed examples, this runs
+# FUZZ_EXAMPLES new ones (≈0.5 s each); failures are kept in tests/artifacts/hypothesis/ and replayed first.
+FUZZ_EXAMPLES ?= 300
+fuzz: $(BIN)/qiangji
+	QIANGJI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) QIANGJI_FUZZ_RANDOM=1 \
+		$(BIN)/python -m pytest -q -m fuzz tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 dev: $(BIN)/qiangji manifest
 	$(BIN)/qiangji dev --home $(HOME_DIR) --landing $(LANDING) --demo

@@ -131,7 +131,13 @@ def _progress_bar(show: bool) -> Iterator[Callable | None]:
 
 
 def print_summary(published: Path) -> None:
-    from reporting.report import city_summary, render_city_summary
+    from reporting.report import city_summary, render_city_summary, submission_totals
 
     console.print(render_city_summary(city_summary(published)))
+    files = submission_totals(published)
+    console.print(
+        f"files received: {files['received']:,} — {files['rejected']:,} rejected, "
+        f"{files['superseded']:,} superseded, {files['pending']:,} pending"
+        + (" (the server stopped their reading: the next run reads them again)" if files["pending"] else "")
+    )
     console.print(f"published marts: {published}")

@@ -251,7 +251,10 @@ def append_receipt(archive_dir: Path, receipt: Receipt) -> None:
 
 def _parse_receipts(manifest: Path) -> list[Receipt]:
     out = []
-    for line in manifest.read_text(encoding="utf-8").splitlines():
+    # split on "\n" only: `splitlines` also splits inside a name holding U+0085 or U+2028
+    for line in manifest.read_text(encoding="utf-8").split("\n"):
+        if not line:
+            continue
         try:
             out.append(Receipt(**json.loads(line)))
         except (ValueError, TypeError):  # a torn last line of a killed run

@@ -219,6 +219,16 @@ def city_summary(published_db: Path) -> Report:
     return Report(period or "", CITY, sorted(city, key=lambda r: str(r["target_id"])))
 
 
+def submission_totals(published_db: Path) -> dict[str, int]:
+    """Files received over all units and periods, by what became of them (mart_submission_status)."""
+    columns = ("files_received", "files_rejected", "files_superseded", "files_pending")
+    with connect(published_db) as con:
+        row = con.execute(
+            "SELECT " + ", ".join(f"coalesce(sum({c}), 0)" for c in columns) + " FROM mart_submission_status"
+        ).fetchone()
+    return {c.removeprefix("files_"): int(v) for c, v in zip(columns, row or (0,) * 4, strict=True)}
+
+
 def status_counts(rows: list[dict[str, object]]) -> dict[str, int]:
     counts = dict.fromkeys(STATUSES, 0)
     for r in rows:

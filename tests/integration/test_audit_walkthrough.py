@@ -18,10 +18,11 @@ FAULTY = "120101_2010H2_v3.xlsx"  # 党员 row faults: quarantined rows, the fil
 
 
 def archived(home: Path, submission_id: str) -> Path:
-    """The file as received: the archive keeps it under archive/<sha256[:2]>/<sha256>, and a
-    submission id ends with the first 8 characters of that hash."""
-    sha8 = submission_id.rsplit("-", 1)[1]
-    [path] = (home / "archive" / sha8[:2]).glob(f"{sha8}*")
+    """The file as received: the archive keeps it under archive/<sha256[:2]>/<sha256> (beside its
+    receipts, `<sha256>.receipts.jsonl`), and a submission id holds the first 8 characters of that
+    hash after the version."""
+    sha8 = submission_id.split("-")[1][:8]
+    [path] = (p for p in (home / "archive" / sha8[:2]).glob(f"{sha8}*") if not p.name.endswith(".jsonl"))
     return path
 
 

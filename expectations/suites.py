@@ -85,7 +85,8 @@ def stg_submissions_checks() -> list[Check]:
     e = _gx()
     return [
         blocking(lambda: e.ExpectColumnValuesToBeUnique(column="submission_id")),
-        blocking(lambda: e.ExpectColumnValuesToBeUnique(column="sha256")),
+        # the same bytes may come under two names (a rejected file renamed as its message asked)
+        blocking(lambda: e.ExpectCompoundColumnsToBeUnique(column_list=["sha256", "file_name"])),
         blocking(
             lambda: e.ExpectColumnValuesToBeInSet(
                 column="status", value_set=["accepted", "rejected", "superseded", "pending"]

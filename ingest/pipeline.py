@@ -299,7 +299,9 @@ class _Run:
             raise AssertionError("a file is staged before it is finished")
         if f.name is None:
             return self._unnamed(f)
-        if not f.staged.kept:
+        if not f.staged.kept:  # over the size limits: rejected once under a name, unchanged after
+            if same := self._rejected_before(f):
+                return IngestOutcome(f.shown, "unchanged", same)
             problem = Problem(f.shown, "file_too_large", "structural", value=f.staged.over_limit)
             if f.source.is_dir():
                 problem = Problem(f.shown, "zip_limits", "structural", value=f.staged.over_limit)
@@ -342,14 +344,18 @@ class _Run:
         )
         return self._write(f, record, problems, dict(result.frames), list(decision.supersede))
 
-    def _unnamed(self, f: _File) -> IngestOutcome:
+    def _rejected_before(self, f: _File) -> str | None:
+        """The submission id of these bytes rejected under this very name, if they were."""
         same = self.con.execute(
             "SELECT submission_id FROM raw.submissions WHERE sha256 = ? AND file_name = ? "
             "AND status = 'rejected'",
             [f.sha, f.shown],
         ).fetchone()
-        if same:
-            return IngestOutcome(f.shown, "unchanged", same[0])
+        return same[0] if same else None
+
+    def _unnamed(self, f: _File) -> IngestOutcome:
+        if same := self._rejected_before(f):
+            return IngestOutcome(f.shown, "unchanged", same)
         try:
             parse_name(f.source, f.text)
         except StructuralError as exc:

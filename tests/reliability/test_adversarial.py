@@ -362,3 +362,12 @@ def test_case10_the_archive_alone_replays_into_the_same_raw_tables(home: Path, t
             rebuilt = con.sql(query.format(db="warehouse")).fetchall()
             assert rebuilt == con.sql(query.format(db="original")).fetchall(), table
             assert rebuilt or table == "problems"
+
+
+def test_a_file_over_the_size_limit_is_rejected_once_then_unchanged(home: Path):
+    big = _book(home / "landing", f"120104_{PERIOD}.xlsx")
+    settings = IngestSettings(max_file_bytes=1000)
+    [first] = _ingest(home, big, settings=settings)
+    assert (first.status, first.reason.rule) == ("rejected", "file_too_large")
+    assert [o.status for o in _ingest(home, big, settings=settings)] == ["unchanged"]
+    assert len(_log(home)) == 1

@@ -8,10 +8,7 @@ sees `person_key`.
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import polars as pl
 
@@ -23,9 +20,6 @@ from warehouse.privacy import mask_ids_in_text as mask_ids_in_text
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-
-KEY_ENV = "QIANGJI_PSEUDONYM_KEY"
-KEY_FILE_ENV = "QIANGJI_PSEUDONYM_KEY_FILE"
 
 
 def check_char(first17: str) -> str:
@@ -75,36 +69,6 @@ def mask_id_expr(column: str) -> pl.Expr:
         .then(col.str.slice(0, 6) + pl.lit("*").repeat_by(n - 10).list.join("") + col.str.slice(-4))
         .otherwise(pl.lit("*").repeat_by(n).list.join(""))
     )
-
-
-class MissingKeyError(RuntimeError):
-    pass
-
-
-def load_key(demo_key_file: Path | None = None) -> bytes:
-    """The pseudonymization key: $QIANGJI_PSEUDONYM_KEY, or the file $QIANGJI_PSEUDONYM_KEY_FILE names.
-
-    With neither set, `demo_key_file` (the demo's local key) is used, created with mode 0600 when
-    missing. Without a demo file, refuse: a production run must never invent its own key.
-    """
-    value = os.environ.get(KEY_ENV)
-    if value:
-        return value.encode()
-    key_file = os.environ.get(KEY_FILE_ENV)
-    path = Path(key_file) if key_file else demo_key_file
-    if path is None:
-        raise MissingKeyError(
-            f"no pseudonymization key: set {KEY_ENV} or {KEY_FILE_ENV} "
-            "(the demo, `qiangji run --demo`, writes a local key file)"
-        )
-    if not path.exists():
-        if key_file:
-            raise MissingKeyError(f"{KEY_FILE_ENV} names {path}, which does not exist")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
 
 
 def hmac_hex(key: bytes) -> Callable[[str], str]:

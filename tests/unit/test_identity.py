@@ -1,16 +1,11 @@
 import datetime as dt
-import os
-import stat
 
 import polars as pl
-import pytest
 
 from ingest.identity import (
-    MissingKeyError,
     check_char,
     is_valid_id,
     is_valid_id_expr,
-    load_key,
     mask_id,
     mask_id_expr,
     pseudonymize,
@@ -59,21 +54,3 @@ def test_pseudonym_is_keyed_and_stable():
     assert a[0] == a[2] and a[1] is None
     assert a[0] != b[0]
     assert "11010519491231002X" not in a[0] and len(a[0]) == 64
-
-
-def test_key_from_environment_or_refused(tmp_path, monkeypatch):
-    monkeypatch.delenv("QIANGJI_PSEUDONYM_KEY", raising=False)
-    monkeypatch.delenv("QIANGJI_PSEUDONYM_KEY_FILE", raising=False)
-    with pytest.raises(MissingKeyError):
-        load_key(None)
-    monkeypatch.setenv("QIANGJI_PSEUDONYM_KEY", "abc")
-    assert load_key(None) == b"abc"
-
-
-def test_demo_key_file_is_private(tmp_path, monkeypatch):
-    monkeypatch.delenv("QIANGJI_PSEUDONYM_KEY", raising=False)
-    monkeypatch.delenv("QIANGJI_PSEUDONYM_KEY_FILE", raising=False)
-    key_file = tmp_path / "demo.key"
-    first = load_key(key_file)
-    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert load_key(key_file) == first

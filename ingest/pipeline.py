@@ -24,10 +24,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -290,8 +291,6 @@ class _Run:
             if f.staged is not None:
                 archive.discard_staged(f.staged, self.archive_dir)
             if f.out_dir is not None:
-                import shutil
-
                 shutil.rmtree(f.out_dir, ignore_errors=True)
 
     def _finish(self, f: _File) -> IngestOutcome:
@@ -392,8 +391,6 @@ class _Run:
         ).fetchone()
         if taken:  # the same bytes, the same unit, period and version, under another name
             f.renamed = True
-            from dataclasses import replace
-
             record = replace(record, submission_id=f.submission_id)
         archive.keep(f.staged, self.archive_dir)  # type: ignore[arg-type]
         self._receipt(f, record.status, record.reason_rule)

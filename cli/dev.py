@@ -9,17 +9,19 @@ from typing import Annotated
 
 import typer
 
-from cli.console import HomeOption, LandingOption
+from cli.console import DemoOption, HomeOption, LandingOption
 from warehouse.layout import HomeLayout
 
 
 def dev(
     home: HomeOption = Path("data"),
     landing: LandingOption = None,
-    port: Annotated[int, typer.Option("--port")] = 3000,
-    demo: Annotated[bool, typer.Option("--demo")] = False,
+    port: Annotated[int, typer.Option("--port", help="the UI's port on 127.0.0.1")] = 3000,
+    demo: DemoOption = False,
 ) -> None:
-    """The Dagster UI and daemon on 127.0.0.1 with this project loaded."""
+    """The Dagster UI and daemon on 127.0.0.1 with this project loaded.
+
+    Exits 2 on a bad QIANGJI_PUBLISHED_MODE; else it becomes `dagster dev` (its exit code is Dagster's)."""
     from cli.run import configure_home
     from orchestration.project import prepare_dbt
 

@@ -15,8 +15,11 @@ def generate(
     periods: Annotated[
         str, typer.Option("--periods", help="FIRST-LAST, e.g. 2006H1-2010H2")
     ] = "2006H1-2010H2",
-    scale: Annotated[float | None, typer.Option("--scale", help="1.0 = city scale (≈1M members)")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 2006,
+    scale: Annotated[
+        float | None,
+        typer.Option("--scale", show_default="the demo's", help="1.0 = city scale (≈1M members)"),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="the same seed writes the same files")] = 2006,
     faults: Annotated[
         bool,
         typer.Option(
@@ -24,12 +27,22 @@ def generate(
         ),
     ] = False,
 ) -> None:
-    """Write synthetic submissions for every reporting unit and period, and their ground truth."""
+    """Write synthetic submissions for every reporting unit and period, and their ground truth.
+
+    Exits 2 on a period that is not one (YYYYH1 or YYYYH2, from 2006H1) or a scale not above 0."""
     from rich.progress import Progress
 
     from generator import DEFAULT_SCALE, generate_submissions
+    from generator.periods import period_index
 
     first, _, last = periods.partition("-")
+    try:
+        if period_index(last or first) < period_index(first):
+            raise ValueError(f"{last} is before {first}")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--periods") from None
+    if scale is not None and scale <= 0:
+        raise typer.BadParameter("must be above 0", param_hint="--scale")
     with Progress(console=err, transient=True) as progress:
         task = progress.add_task("generating", total=None)
         summary = generate_submissions(
@@ -41,11 +54,14 @@ def generate(
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             faults=faults,
         )
-    console.print(f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}")
-    console.print(f"ground truth: {summary.ground_truth_path}")
+    console.print(
+        f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}", markup=False
+    )
+    console.print(f"ground truth: {summary.ground_truth_path}", markup=False)
     if faults:
         from generator.faults import FAULTS_DIR, FILES_FILE, MANIFEST_FILE
 
         console.print(
-            f"faulty files: {out / FAULTS_DIR} (expected problems: {MANIFEST_FILE}, files: {FILES_FILE})"
+            f"faulty files: {out / FAULTS_DIR} (expected problems: {MANIFEST_FILE}, files: {FILES_FILE})",
+            markup=False,
         )

@@ -9,4 +9,4 @@ def prepare() -> None:
     """Parse the dbt project into its manifest (needed before Dagster loads the definitions)."""
     from orchestration.project import prepare_dbt
 
-    console.print(f"dbt manifest: {prepare_dbt(force=True)}")
+    console.print(f"dbt manifest: {prepare_dbt(force=True)}", markup=False)

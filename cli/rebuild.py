@@ -4,36 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from cli.console import HomeOption, LandingOption, console, err
+from cli.console import DemoOption, HomeOption, LandingOption, console, fail
+from cli.exit_codes import ExitCode
 from warehouse.layout import HomeLayout
 
 
 def rebuild(
     home: HomeOption = Path("data"),
     landing: LandingOption = None,
-    demo: Annotated[bool, typer.Option("--demo", help="allow a local pseudonymization key file")] = False,
+    demo: DemoOption = False,
 ) -> None:
     """Rebuild the warehouse from archive/ alone: replay every received file, in the order it came,
     under its name, with the key of this run; then build, check and publish everything.
 
     The warehouse in place (if any) is kept beside, renamed `*.before-rebuild-<time>`: nothing is
     deleted. Use it when the warehouse is lost or damaged, or to rotate the pseudonymization key
-    (docs/security.md)."""
+    (docs/security.md). Exits as `run` does: 2 without a key or an archive, 3 when the run failed or
+    published nothing."""
     from cli.run import configure_home, require_key, run_configured
 
     require_key(demo)
     layout = HomeLayout.at(home, landing)
     if not layout.archive.is_dir():
-        err.print(f"[red]no archive at {layout.archive}[/red]: nothing to rebuild from")
-        raise typer.Exit(2)
+        fail(f"no archive at {layout.archive}: nothing to rebuild from", ExitCode.USAGE)
     configure_home(layout, demo)
     kept = _set_aside(layout.warehouse)
     if kept:
-        console.print(f"the previous warehouse is kept as {kept}")
+        console.print(f"the previous warehouse is kept as {kept}", markup=False)
     from ingest.pipeline import ingest_landing
     from ingest.replay import replay_items
     from ingest.settings import IngestSettings

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from cli.console import HomeOption, LandingOption, console, err
+from cli.console import DemoOption, HomeOption, LandingOption, Verbosity, console, err, fail, log, verbosity
+from cli.exit_codes import ExitCode, run_exit_code
 from warehouse.layout import HomeLayout
+
+if TYPE_CHECKING:
+    from orchestration.runner import RunOutcome
+
+
+class RunFormat(StrEnum):
+    text = "text"
+    json = "json"
 
 
 def run(
     home: HomeOption = Path("data"),
     landing: LandingOption = None,
-    demo: Annotated[bool, typer.Option("--demo", help="allow a local pseudonymization key file")] = False,
+    demo: DemoOption = False,
     full_rebuild: Annotated[
         bool,
         typer.Option(
@@ -28,16 +38,31 @@ def run(
             help="rebuild everything from scratch: seeds, every model, the incremental facts too",
         ),
     ] = False,
+    output_format: Annotated[
+        RunFormat,
+        typer.Option(
+            "--format",
+            help="text: the attainment summary; json: one object on stdout at the end (run id, "
+            "published, where, files by status, failed checks, exit code), every message on stderr",
+        ),
+    ] = RunFormat.text,
 ) -> None:
     """Load every submission in the landing folder, build the warehouse, publish the marts.
 
     The first run builds everything; later runs load the new files and rebuild what reads the raw
     tables, the facts incrementally (the seeds again only when the project's code changed them).
-    --full-rebuild builds everything from scratch (once after a fact's columns changed)."""
+    --full-rebuild builds everything from scratch (once after a fact's columns changed).
+
+    Exits 0 when the run published (rejected files and quarantined rows are reported, not a
+    failure), 2 without a usable key or landing folder or with a bad QIANGJI_PUBLISHED_MODE, 3 when
+    the run failed or published nothing."""
     require_key(demo)
     layout = HomeLayout.at(home, landing)
+    _require_published_mode()
+    if not layout.landing.is_dir():
+        fail(f"no landing folder at {layout.landing}: create it, or give --landing", ExitCode.USAGE)
     configure_home(layout, demo)
-    run_configured(layout, full_rebuild=full_rebuild)
+    run_configured(layout, full_rebuild=full_rebuild, output_format=output_format)
 
 
 def require_key(demo: bool) -> None:
@@ -45,46 +70,130 @@ def require_key(demo: bool) -> None:
     from ingest.keys import KEY_ENV, KEY_FILE_ENV, PseudonymKeyError, load_key
 
     if not demo and not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
-        err.print(f"[red]no pseudonymization key[/red]: set {KEY_ENV} or {KEY_FILE_ENV} (or use --demo)")
-        raise typer.Exit(2)
+        fail(f"no pseudonymization key: set {KEY_ENV} or {KEY_FILE_ENV} (or use --demo)", ExitCode.USAGE)
     if os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV):
         try:
             load_key(None)
         except PseudonymKeyError as e:
-            err.print(f"[red]{escape(str(e))}[/red]")
-            raise typer.Exit(2) from None
+            fail(str(e), ExitCode.USAGE)
 
 
-def run_configured(layout: HomeLayout, full_rebuild: bool = False) -> None:
-    """Run the pipeline in a configured home, print how it ended; exit 1 if it failed."""
-    from orchestration.runner import run_pipeline
+def _require_published_mode() -> None:
+    """Exit 2 when QIANGJI_PUBLISHED_MODE is not a mode published/ may have (before the home is made)."""
+    from warehouse.publish import PublishedMode, PublishedModeError
 
-    # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log
-    # file) Dagster's INFO lines, which say the same in order.
-    with _progress_bar(err.is_terminal) as show_progress:
-        outcome = run_pipeline(layout, full_rebuild=full_rebuild, show_progress=show_progress)
+    try:
+        PublishedMode.from_env()
+    except PublishedModeError as e:
+        fail(str(e), ExitCode.USAGE)
+
+
+def run_configured(
+    layout: HomeLayout, full_rebuild: bool = False, output_format: RunFormat = RunFormat.text
+) -> None:
+    """Run the pipeline in a configured home, report how it ended (text or one JSON object on stdout)
+    and exit with its code: 0 published, 3 failed or published nothing."""
+    from orchestration.runner import RunOutcome, run_pipeline
+
+    level = verbosity()
+    # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log file,
+    # --verbose) Dagster's lines, which say the same in order; --quiet: errors only, no bar.
+    bar = err.is_terminal and level is Verbosity.NORMAL
+    dagster_level = {Verbosity.QUIET: "ERROR", Verbosity.VERBOSE: "DEBUG"}.get(level)
+    # with --format json, stdout holds the JSON alone: what the run writes to it goes to stderr
+    redirect = _stdout_to_stderr() if output_format is RunFormat.json else contextlib.nullcontext()
+    try:
+        with redirect, _progress_bar(bar) as show_progress:
+            outcome = run_pipeline(
+                layout, full_rebuild=full_rebuild, show_progress=show_progress, log_level=dagster_level
+            )
+    except Exception as exc:  # the run could not even start or end (storage, dbt's manifest, ...)
+        verbose = level is Verbosity.VERBOSE
+        log.error(
+            "the run failed: %s%s",
+            exc,
+            "" if verbose else " (`qiangji -v run` shows where)",
+            exc_info=verbose,
+        )
+        outcome = RunOutcome(run_id="", job_name="", success=False)
+    else:
+        _report_messages(outcome)
+    code = run_exit_code(outcome.success, outcome.published)
+    if output_format is RunFormat.json:
+        print(json.dumps(run_summary(outcome, layout, code), ensure_ascii=False, indent=2))
+    elif outcome.success and layout.published_database.exists():  # a failed run: no summary
+        print_summary(layout.published_database, outcome)
+    raise typer.Exit(int(code))
+
+
+def _report_messages(outcome: RunOutcome) -> None:
+    """How the run went, on stderr: recovered runs, files left for later, failed checks, the end."""
     for abandoned in outcome.abandoned_runs:
-        err.print(
-            f"[yellow]run {abandoned} was killed before it ended[/yellow]: marked failed, its slot freed"
-        )
+        log.warning("run %s was killed before it ended: marked failed, its slot freed", abandoned)
     if outcome.waiting:
-        err.print(
-            f"[yellow]{len(outcome.waiting)} landing entries are still being written[/yellow] "
-            "(changed within QIANGJI_LANDING_QUIET_SECONDS): left for the next run"
+        log.warning(
+            "%d landing entries are still being written (changed within QIANGJI_LANDING_QUIET_SECONDS): "
+            "left for the next run",
+            len(outcome.waiting),
         )
+    warned = [c for c in outcome.checks_failed if c.severity != "ERROR"]
+    blocking = [c for c in outcome.checks_failed if c.severity == "ERROR"]
+    if warned:
+        log.warning("%d checks failed as warnings: %s", len(warned), ", ".join(c.check for c in warned))
+    if blocking:
+        log.error("%d blocking checks failed: %s", len(blocking), ", ".join(c.check for c in blocking))
     if not outcome.success:
-        err.print(
-            f"[red]the run failed[/red] at {', '.join(outcome.failed_steps) or 'an unknown step'}"
-            f" (run {outcome.run_id})"
+        log.error(
+            "the run failed at %s (run %s)",
+            ", ".join(outcome.failed_steps) or "an unknown step",
+            outcome.run_id,
         )
-        raise typer.Exit(1)
-    if not outcome.published:
-        err.print(
-            "[yellow]this run published nothing[/yellow]: its marts changed after their checks (another run "
-            "rebuilt them and publishes after its own checks); the last good publication stays in place"
+    elif not outcome.published:
+        log.error(
+            "this run published nothing: its marts changed after their checks (another run rebuilt them "
+            "and publishes after its own checks), or a blocking check failed; the last good publication "
+            "stays in place"
         )
-    if layout.published_database.exists():
-        print_summary(layout.published_database)
+
+
+def run_summary(outcome: RunOutcome, layout: HomeLayout, code: ExitCode) -> dict[str, object]:
+    """What `qiangji run --format json` prints: how the run ended, where its publication is, its files
+    by status and failed checks. No names or IDs: landing names are shown masked (as in its logs)."""
+    from orchestration.defs.ingest import STATUSES as SUBMISSION_STATUSES
+    from reporting.report import submission_totals
+
+    published = layout.published
+
+    def where(path: Path) -> str | None:
+        return str(path) if path.exists() else None
+
+    files = {"received": 0, **dict.fromkeys(SUBMISSION_STATUSES, 0), **outcome.files}
+    return {
+        "run_id": outcome.run_id or None,  # None: the run never started
+        "job": outcome.job_name or None,
+        "success": outcome.success,
+        "published": outcome.published,
+        "exit_code": int(code),
+        "where": {
+            "published_database": where(layout.published_database),
+            "dashboard": where(layout.dashboard),
+            "parquet": where(published / "parquet"),
+            "csv": where(published / "csv"),
+            "data_docs": where(layout.data_docs),
+        },
+        "files": files,  # this run's
+        "quarantined_rows": outcome.quarantined_rows,
+        # every file the warehouse ever received, by what became of it (mart_submission_status)
+        "files_in_warehouse": submission_totals(layout.published_database)
+        if layout.published_database.exists()
+        else None,
+        "waiting": outcome.waiting,
+        "checks_failed": [
+            {"asset": c.asset, "check": c.check, "severity": c.severity} for c in outcome.checks_failed
+        ],
+        "failed_steps": outcome.failed_steps,
+        "abandoned_runs": outcome.abandoned_runs,
+    }
 
 
 def configure_home(layout: HomeLayout, demo: bool) -> None:
@@ -97,8 +206,7 @@ def configure_home(layout: HomeLayout, demo: bool) -> None:
     try:
         configure(layout, demo=demo)
     except PublishedModeError as e:
-        err.print(f"[red]{e}[/red]")
-        raise typer.Exit(2) from None
+        fail(str(e), ExitCode.USAGE)
 
 
 @contextlib.contextmanager
@@ -130,7 +238,8 @@ def _progress_bar(show: bool) -> Iterator[Callable | None]:
             yield show_state
 
 
-def print_summary(published: Path) -> None:
+def print_summary(published: Path, outcome: RunOutcome | None = None) -> None:
+    """The attainment summary on stdout: the city's targets, the warehouse's files, this run's files."""
     from reporting.report import city_summary, render_city_summary, submission_totals
 
     console.print(render_city_summary(city_summary(published)))
@@ -140,4 +249,22 @@ def print_summary(published: Path) -> None:
         f"{files['superseded']:,} superseded, {files['pending']:,} pending"
         + (" (the server stopped their reading: the next run reads them again)" if files["pending"] else "")
     )
-    console.print(f"published marts: {published}")
+    if outcome is not None and outcome.files.get("received"):
+        counts = ", ".join(f"{n:,} {s}" for s, n in outcome.files.items() if s != "received" and n)
+        rows = f"; {outcome.quarantined_rows:,} rows quarantined" if outcome.quarantined_rows else ""
+        console.print(f"this run: {outcome.files['received']:,} files — {counts}{rows}")
+    console.print(f"published marts: {published}", markup=False)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """File descriptor 1 pointed at stderr meanwhile (Dagster and dbt write to the descriptor)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

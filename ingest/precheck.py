@@ -47,6 +47,11 @@ class CheckReport:
             "problems": [{"file": self.file, **p} for p in problems.to_dicts()],
         }
 
+    def all_problems(self) -> list[Problem]:
+        """The structural problem, if any, then every row problem and warning (not only those shown)."""
+        rows = [Problem(file=self.file, **row) for row in self.problems.iter_rows(named=True)]
+        return ([self.structural] if self.structural else []) + rows
+
     def print(self, console: Console) -> None:
         for p in ([self.structural] if self.structural else []) + _as_problems(self.file, self.problems):
             style = {"structural": "red", "row": "yellow", "warning": "cyan"}[p.severity]

@@ -11,7 +11,7 @@ add start-up time. Writers of different runs are serialized by the pool `duckdb_
 
 import dagster as dg
 
-from orchestration.defs import automation, ingest, jobs, publish, quality, transform
+from orchestration.defs import automation, docs, ingest, jobs, publish, quality, transform
 from orchestration.resources import build_resources
 
 defs = dg.Definitions.merge(
@@ -19,6 +19,7 @@ defs = dg.Definitions.merge(
     transform.defs,
     quality.defs,
     publish.defs,
+    docs.defs,
     jobs.defs,
     automation.defs,
     dg.Definitions(resources=build_resources(), executor=dg.in_process_executor),

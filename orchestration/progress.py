@@ -22,6 +22,7 @@ STEP_LABELS = {
     "great_expectations_suites": "quality checks",
     "published_marts": "publishing",
     "attainment_dashboard": "dashboard",
+    "dbt_docs_site": "docs site",
 }
 _FILE_DONE = re.compile(
     "^" + re.escape(FILE_DONE).replace(r"\{done\}", r"(\d+)").replace(r"\{total\}", r"(\d+)")

@@ -8,7 +8,10 @@ parsing decides what changed since the last parse (the file hashes in target/par
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -16,7 +19,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import polars as pl
+import yaml
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, DbtProjectPreparer
 
 from warehouse.audit import audit_frame
@@ -143,15 +148,141 @@ def prepare_dbt(force: bool = False) -> Path:
     return project.manifest_path
 
 
+# The catalog's owners (Dagster wants e-mails or `team:<name>`): data engineering answers for every
+# asset it builds (ingest, dbt, the quality checks, publishing); the programme office co-owns what
+# is published, the numbers BI readers see (orchestration/defs/publish.py).
+DATA_ENGINEERING = "team:data-engineering"
+PROGRAMME_OFFICE = "team:programme-office"
+# Tags every asset carries: `layer`, and `contains_member_rows` — "true" for what holds a row per
+# party member (raw tables, staging, member-level facts), so nobody publishes it.
+LAYER_TAG = "layer"
+MEMBER_ROWS_TAG = "contains_member_rows"
+# A model holds member rows when one of its documented columns is the member's pseudonym.
+MEMBER_COLUMN = "person_key"
+
+
+def catalog_tags(layer: str, member_rows: bool, **extra: str) -> dict[str, str]:
+    return {LAYER_TAG: layer, MEMBER_ROWS_TAG: "true" if member_rows else "false", **extra}
+
+
+# Config keys that do not change what a node builds: left out of its code version.
+_COSMETIC_CONFIG = ("docs", "meta", "tags", "group")
+# `var('name'` / `var("name"` in SQL or Jinja; `var(` followed by anything else is a var whose name
+# is computed, which could be any of them.
+_VAR_CALL = re.compile(r"""\bvar\(\s*(?:(['"])([^'"]+)\1|(.))""")
+
+
+def project_vars(project: DbtProject | None) -> dict[str, Any]:
+    """The `vars` of the project's dbt_project.yml (the manifest does not record them)."""
+    if project is None:
+        return {}
+    path = Path(project.project_dir) / "dbt_project.yml"
+    return _vars_of(str(path), path.stat().st_mtime_ns) if path.exists() else {}
+
+
+@cache
+def _vars_of(path: str, _mtime_ns: int) -> dict[str, Any]:
+    return dict((yaml.safe_load(Path(path).read_text()) or {}).get("vars") or {})
+
+
+def macro_closure(manifest: Mapping[str, Any], macros: list[str]) -> list[str]:
+    """Every macro `macros` call, transitively (dbt records each macro's own calls, dispatch
+    resolved for the parsing adapter)."""
+    known = manifest.get("macros", {})
+    seen: set[str] = set()
+    todo = list(macros)
+    while todo:
+        unique_id = todo.pop()
+        if unique_id in seen:
+            continue
+        seen.add(unique_id)
+        todo += (known.get(unique_id) or {}).get("depends_on", {}).get("macros", [])
+    return sorted(seen)
+
+
+def node_code_version(
+    manifest: Mapping[str, Any], props: Mapping[str, Any], variables: Mapping[str, Any]
+) -> str:
+    """What a dbt node's build depends on besides its inputs' data, hashed: its file (checksum),
+    the SQL of every macro it calls transitively, the project vars its code or those macros name
+    (all of them when a var's name is computed), its config (seeds: column_types, quote_columns…;
+    models: materialization, incremental strategy…) and its columns' contract (types, constraints).
+
+    dagster-dbt's default hashes the node's own SQL only: a changed macro, var or seed config would
+    leave the code version, and so `stale_for_refresh` (automation.py), blind to it."""
+    macros = macro_closure(manifest, list(props.get("depends_on", {}).get("macros", [])))
+    sources = {m: (manifest.get("macros", {}).get(m) or {}).get("macro_sql", "") for m in macros}
+    code = "\n".join([props.get("raw_code") or "", *sources.values()])
+    names = set()
+    for match in _VAR_CALL.finditer(code):
+        if match.group(2) is None:  # var(<expression>): any var
+            names = set(variables)
+            break
+        names.add(match.group(2))
+    config = {k: v for k, v in (props.get("config") or {}).items() if k not in _COSMETIC_CONFIG}
+    columns = {
+        name: {k: column.get(k) for k in ("data_type", "constraints", "quote")}
+        for name, column in (props.get("columns") or {}).items()
+    }
+    persisted = (props.get("config") or {}).get("persist_docs") or {}
+    described = {
+        "relation": props.get("description") if persisted.get("relation") else None,
+        "columns": {n: c.get("description") for n, c in (props.get("columns") or {}).items()}
+        if persisted.get("columns")
+        else None,
+    }
+    payload = {
+        "checksum": (props.get("checksum") or {}).get("checksum"),
+        "macros": sources,
+        "vars": {n: variables[n] for n in sorted(names) if n in variables},
+        "config": config,
+        "columns": columns,
+        "constraints": props.get("constraints") or [],
+        "persisted_docs": described,  # comments written into the warehouse (persist_docs)
+    }
+    encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:24]
+
+
 class QiangjiTranslator(DagsterDbtTranslator):
     """Groups by the folder under models/ (staging, intermediate, core, metrics, marts), so the graph
-    reads as the data flows; seeds are `reference`."""
+    reads as the data flows; seeds are `reference`. Every model and seed gets its owners and the
+    catalog's tags, and a code version that also changes with the macros, vars and config it uses
+    (`node_code_version`)."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        return list(super().get_owners(dbt_resource_props) or [DATA_ENGINEERING])
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        if dbt_resource_props["resource_type"] not in ("model", "seed", "snapshot"):
+            return tags
+        layer = self.get_group_name(dbt_resource_props) or "dbt"
+        meta = dbt_resource_props.get("meta") or {}
+        member_rows = meta.get(MEMBER_ROWS_TAG)
+        if member_rows is None:
+            member_rows = layer == "staging" or MEMBER_COLUMN in (dbt_resource_props.get("columns") or {})
+        return {**tags, **catalog_tags(layer, bool(member_rows))}
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props.get("resource_type") not in ("model", "seed", "snapshot"):
+            return spec
+        if not hasattr(self, "_code_versions"):
+            self._code_versions: dict[tuple[int, str, int], str] = {}
+        memo = (id(manifest), unique_id, id(project))
+        if memo not in self._code_versions:
+            self._code_versions[memo] = node_code_version(manifest, props, project_vars(project))
+        return spec.replace_attributes(code_version=self._code_versions[memo])
 
 
 def dbt_rows(run_results: Mapping[str, Any], run_id: str, checked_at: dt.datetime) -> pl.DataFrame:

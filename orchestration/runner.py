@@ -21,6 +21,7 @@ import dagster as dg
 from ingest.landing import wait_until_quiet
 from ingest.pipeline import landing_partitions, shown_landing_name
 from ingest.settings import IngestSettings
+from orchestration.defs.ingest import STATUSES as SUBMISSION_STATUSES
 from orchestration.defs.ingest import all_partitions_tags, register_landing
 from orchestration.defs.jobs import LOAD_AND_REFRESH, NIGHTLY_REBUILD, PIPELINE
 from orchestration.progress import STEP_LABELS, RunProgress, RunWatcher
@@ -93,6 +94,20 @@ class RunOutcome:
     published: bool = False
     abandoned_runs: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # landing entries still being written: not taken
+    # this run's files by status ("received": all of them; accepted, rejected, superseded, unchanged,
+    # pending: the submission step's metadata) and its quarantined rows; empty when nothing was loaded
+    files: dict[str, int] = field(default_factory=dict)
+    quarantined_rows: int = 0
+    checks_failed: list[FailedCheck] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FailedCheck:
+    """An asset check of the run that did not pass: a warning (WARN) or blocking (ERROR)."""
+
+    asset: str  # the asset key's path, "/"-joined
+    check: str
+    severity: str
 
 
 def choose_job(
@@ -114,11 +129,13 @@ def run_pipeline(
     *,
     full_rebuild: bool = False,
     show_progress: Callable[[RunProgress], None] | None = None,
+    log_level: str | None = None,
 ) -> RunOutcome:
     """Load every submission in the landing folder, build, check and publish, as one run in-process.
 
     `configure` must have run. With `show_progress`, the run's progress is read from its events
     while it runs (Dagster logs only warnings then); without, Dagster's INFO lines say the same.
+    `log_level` (DEBUG, INFO, WARNING, ERROR) overrides that level of Dagster's console lines.
     dbt's own output goes to `<home>/logs/dbt.log`.
     """
     prepare_dbt()
@@ -162,7 +179,11 @@ def run_pipeline(
                     **({FULL_REFRESH_TAG: "true"} if full_rebuild else {}),
                 },
                 run_config={
-                    "loggers": {"console": {"config": {"log_level": "WARNING" if show_progress else "INFO"}}}
+                    "loggers": {
+                        "console": {
+                            "config": {"log_level": log_level or ("WARNING" if show_progress else "INFO")}
+                        }
+                    }
                 },
             )
     # What the run published has its mode already; the dashboard, written by reporting, gets it here.
@@ -178,4 +199,30 @@ def run_pipeline(
         ),
         abandoned_runs=abandoned,
         waiting=[shown_landing_name(p) for p in scan.waiting],
+        **_ingested(result),
+        checks_failed=_failed_checks(result),
     )
+
+
+def _ingested(result: dg.ExecuteInProcessResult) -> dict[str, object]:
+    """This run's files by status and quarantined rows, from the `submission` step's metadata (the
+    same on each partition's materialization of the one step: read once)."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION" and event.step_key == "submission":
+            meta = {k: v.value for k, v in event.step_materialization_data.materialization.metadata.items()}
+            files = {"received": int(meta.get("files", 0))}
+            files |= {s: int(meta.get(s, 0)) for s in SUBMISSION_STATUSES}
+            return {"files": files, "quarantined_rows": int(meta.get("quarantined_rows", 0))}
+    return {}
+
+
+def _failed_checks(result: dg.ExecuteInProcessResult) -> list[FailedCheck]:
+    """The run's asset checks that did not pass, once each (a check of many partitions is one)."""
+    failed: dict[tuple[str, str], FailedCheck] = {}
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            asset = "/".join(evaluation.asset_key.path)
+            failed[(asset, evaluation.check_name)] = FailedCheck(
+                asset, evaluation.check_name, evaluation.severity.value
+            )
+    return sorted(failed.values(), key=lambda c: (c.asset, c.check))

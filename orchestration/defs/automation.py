@@ -16,6 +16,10 @@ dropped into the landing folder so reaches the published marts a minute or two a
 ingest, without waiting for the night. While the seeds and their dimensions were never built, or
 were built from other code than the deployed one, it requests the full rebuild instead.
 
+Both are sensors, not declarative automation conditions: the idiom would let one failed partition
+block every refresh and would not retry a failed full rebuild after the seeds changed
+(docs/architecture.md, "Automation: why sensors"; tests/integration/test_automation_idiom.py).
+
 The nightly schedule rebuilds what the submissions feed — raw audit, dbt build (models, tests as
 asset checks), quality checks, publish — in one run, behind the same pool as every other writer.
 """
@@ -141,7 +145,9 @@ RUN_GOING = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
-PUBLISHED = dg.AssetKey("published_marts")
+# The published tables are published together (publish.py `published_marts`, one step); the
+# attainment mart's publication stands for them all.
+PUBLISHED = dg.AssetKey(["published", "mart_target_attainment"])
 
 
 def _loads_submissions(run: dg.DagsterRun) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ingest.identity import mask_ids_in_text
 from ingest.load import RAW_TABLES
 from ingest.pipeline import RAW_INVARIANTS, IngestOutcome, audit_raw, ingest_landing, landing_partitions
+from orchestration.project import DATA_ENGINEERING, catalog_tags
 from orchestration.resources import WAREHOUSE_POOL, IngestLimits, PseudonymKey, QiangjiHome
 
 # `backfill_policy` is beta in Dagster 1.13; it is what makes a backfill of all periods one run.
@@ -46,6 +47,8 @@ FILE_DONE = "ingested {done}/{total}: "  # + the file name; a debug line per fil
     backfill_policy=dg.BackfillPolicy.single_run(),  # a backfill of all periods is one run
     group_name="ingest",
     kinds={"python", "duckdb"},
+    owners=[DATA_ENGINEERING],
+    tags=catalog_tags("ingest", member_rows=True),  # it loads every member row of its files
     pool=WAREHOUSE_POOL,
     check_specs=[
         dg.AssetCheckSpec(
@@ -206,6 +209,8 @@ def _sample(problems: pl.DataFrame) -> str:
             deps=[SUBMISSION],
             group_name="ingest",
             kinds={"duckdb"},
+            owners=[DATA_ENGINEERING],
+            tags=catalog_tags("raw", member_rows=True),  # raw rows: never published
             description=f"raw.{table}: written by `submission`, one transaction per file; audited here",
         )
         for table, key in zip(RAW_TABLES, RAW_KEYS, strict=True)

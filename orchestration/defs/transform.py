@@ -2,6 +2,16 @@
 
 The manifest is prepared before Dagster loads this module (orchestration/project.py); it is read
 here, never parsed.
+
+Each model's columns (names, contract types, descriptions) are definition metadata from the
+manifest (`QiangjiTranslator`). Row counts are counted once dbt has ended, in one query, and
+reported as observations (`dagster/row_count`, which the UI shows when the materialization has
+none): dagster-dbt's `fetch_row_counts()` / `fetch_column_metadata()` hold back every event of
+the build until dbt exits on DuckDB, and then open the warehouse through dbt's adapter inside the
+run's process, which keeps it open — the run's next connection to the warehouse then fails
+("Can't open a connection to same database file with a different configuration"). Measured on 24
+files (a first `qiangji run`, 59 models): the first model's materialization reached Dagster after
+38.6 s instead of 14.8 s, the dbt step took 60 s instead of 30 s, and the run failed.
 """
 
 import os
@@ -36,20 +46,77 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
     os.environ["QIANGJI_WAREHOUSE"] = str(qiangji.layout.warehouse)
     os.environ.update(dbt_build_env())
     invocation = dbt.cli(build_args(context.run.tags), context=context, raise_on_error=False)
-    yield from invocation.stream()
-    record_dbt_audit(qiangji, invocation.get_artifact("run_results.json"), context.run.run_id)
+    built: list[str] = []  # the dbt nodes materialized, as their events stream by
+    for event in invocation.stream():
+        if isinstance(event, dg.Output | dg.AssetMaterialization) and "unique_id" in event.metadata:
+            built.append(str(event.metadata["unique_id"].value))
+        yield event
+    counts = record_dbt_audit(
+        qiangji,
+        invocation.get_artifact("run_results.json"),
+        context.run.run_id,
+        counted_relations(invocation.manifest, built),
+    )
+    for unique_id, rows in counts.items():
+        yield dg.AssetObservation(
+            asset_key=asset_key_of(invocation.manifest, unique_id),
+            metadata={"dagster/row_count": dg.MetadataValue.int(rows)},
+        )
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: see the failed models and tests above (and logs/dbt.log)")
 
 
-def record_dbt_audit(qiangji: QiangjiHome, run_results: Mapping[str, Any], run_id: str) -> None:
-    """Every dbt data and unit test of the build, into audit.audit_check_results."""
+def record_dbt_audit(
+    qiangji: QiangjiHome,
+    run_results: Mapping[str, Any],
+    run_id: str,
+    relations: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """Every dbt data and unit test of the build, into audit.audit_check_results; and, through the
+    same connection, the rows of each of `relations` (unique_id -> relation) in one query."""
     import duckdb
 
     from warehouse.audit import now, write_audit_rows
 
     with duckdb.connect(str(qiangji.layout.warehouse)) as con:
         write_audit_rows(con, dbt_rows(dict(run_results), run_id, now()))
+        return row_counts(con, relations or {})
+
+
+def counted_relations(manifest: Mapping[str, Any], unique_ids: list[str]) -> dict[str, str]:
+    """The relations (schema.alias) of the built nodes worth counting: tables, incremental models
+    and seeds, not views (counting a view runs its query; dagster-dbt skips them too)."""
+    relations = {}
+    for unique_id in unique_ids:
+        node = manifest.get("nodes", {}).get(unique_id)
+        if node is None or node.get("config", {}).get("materialized") in ("view", "ephemeral"):
+            continue
+        relations[unique_id] = ".".join(_quoted(node[k]) for k in ("schema", "alias"))
+    return relations
+
+
+def row_counts(con: Any, relations: Mapping[str, str]) -> dict[str, int]:
+    """Rows of each relation, one query (DuckDB counts a table's rows from its row groups)."""
+    import duckdb
+
+    if not relations:
+        return {}
+    ids = list(relations)
+    query = " UNION ALL ".join(
+        f"SELECT {i} AS i, count(*) AS n FROM {relations[u]}" for i, u in enumerate(ids)
+    )
+    try:
+        return {ids[i]: n for i, n in con.execute(query).fetchall()}
+    except duckdb.Error:  # a relation dropped meanwhile: no counts this time, the build stands
+        return {}
+
+
+def asset_key_of(manifest: Mapping[str, Any], unique_id: str) -> dg.AssetKey:
+    return QiangjiTranslator().get_asset_key(manifest["nodes"][unique_id])
+
+
+def _quoted(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 defs = dg.Definitions(assets=[warehouse_models])

@@ -21,11 +21,12 @@ def test_definitions_load_and_read_as_the_data_flows(tmp_path, monkeypatch):
         "stg_members",
         "fct_admission",
         "mart_target_attainment",
-        "published_marts",
+        "published/mart_target_attainment",
     } <= keys
     # raw tables feed staging; the mart feeds publish
     assert dg.AssetKey(["raw", "members"]) in graph.get(dg.AssetKey(["stg_members"])).parent_keys
-    assert dg.AssetKey(["mart_target_attainment"]) in graph.get(dg.AssetKey(["published_marts"])).parent_keys
+    published = dg.AssetKey(["published", "mart_target_attainment"])
+    assert dg.AssetKey(["mart_target_attainment"]) in graph.get(published).parent_keys
     assert defs.resolve_job_def("qiangji_pipeline") is not None
     checks = {c.name for c in repo.asset_checks_defs_by_key}  # dbt tests and the GX suite as checks
     assert {"mart_target_attainment_suite_integrity", "fct_member_snapshot_suite_warnings"} <= checks

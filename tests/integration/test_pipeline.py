@@ -151,7 +151,12 @@ def test_a_resubmission_refreshes_what_it_changes_as_a_full_rebuild_would(
     run_cli("run", "--home", str(home), "--landing", str(landing))
     job, built, command = _last_run(home, monkeypatch)
     assert job == "load_and_refresh" and "--full-refresh" not in command
-    assert {"submission", "fct_member_snapshot", "mart_target_attainment", "published_marts"} <= built
+    assert {
+        "submission",
+        "fct_member_snapshot",
+        "mart_target_attainment",
+        "published/mart_target_attainment",
+    } <= built
     assert not built & {"periods", "reporting_units", "dim_district", "dim_target"}
     refreshed = {t: _published(home, t) for t in marts}
     assert refreshed["mart_target_attainment"] != _published(pipeline_home, "mart_target_attainment")

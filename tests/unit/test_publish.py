@@ -1,4 +1,5 @@
-"""Publishing: atomic replacement, Parquet and CSV outputs, formula injection neutralized, modes."""
+"""Publishing: atomic replacement, Parquet and CSV outputs, formula injection neutralized, modes, and the
+documentation (comments, Parquet field metadata, Chinese CSV headers) carried into every output."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import stat
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from warehouse.publish import (
     PUBLISHED_MODE_ENV,
+    PublishedColumn,
     PublishedMode,
     PublishedModeError,
+    PublishedTable,
     apply_published_mode,
+    chinese_label,
     neutralize_formulas,
     publish_marts,
 )
@@ -27,6 +32,11 @@ def _warehouse(path, label: str) -> None:
             [label, label],
         )
         con.execute("CREATE OR REPLACE TABLE dim_y AS SELECT 1 AS id")
+        # what dbt's persist_docs leaves on the warehouse's tables (label is left without a comment)
+        con.execute("COMMENT ON TABLE mart_x IS '甲集市 / The x''s mart'")
+        con.execute("COMMENT ON COLUMN mart_x.name IS '名称 / The name'")
+        con.execute("COMMENT ON COLUMN mart_x.n IS '数量 / A number'")
+        con.execute("COMMENT ON COLUMN dim_y.id IS '编号 / Id'")
 
 
 def test_formulas_are_neutralized_only_in_text():
@@ -77,6 +87,86 @@ def test_a_failed_publication_leaves_the_last_good_one(tmp_path):
     assert not list((tmp_path / "published").rglob("*.partial"))
 
 
+def test_the_comments_are_published_with_the_tables(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse, "first")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("CREATE SCHEMA audit")
+        con.execute("CREATE TABLE audit.checks AS SELECT 1 AS passed")
+        con.execute("COMMENT ON TABLE audit.checks IS '检查 / Checks'")
+        con.execute("COMMENT ON COLUMN audit.checks.passed IS '通过 / Passed'")
+    pub = publish_marts(warehouse, tmp_path / "published", ["mart_x", "dim_y", "audit.checks"])
+    with duckdb.connect(str(pub.database), read_only=True) as con:
+        tables = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE NOT internal"
+            " ORDER BY table_name, column_index"
+        ).fetchall()
+    assert tables == {"mart_x": "甲集市 / The x's mart", "dim_y": None, "checks": "检查 / Checks"}
+    assert columns == [
+        ("checks", "passed", "通过 / Passed"),
+        ("dim_y", "id", "编号 / Id"),
+        ("mart_x", "name", "名称 / The name"),
+        ("mart_x", "n", "数量 / A number"),
+        ("mart_x", "label", None),
+    ]
+    assert pub.tables["mart_x"] == PublishedTable(
+        "mart_x",
+        2,
+        "甲集市 / The x's mart",
+        (
+            PublishedColumn("name", "VARCHAR", "名称 / The name"),
+            PublishedColumn("n", "INTEGER", "数量 / A number"),
+            PublishedColumn("label", "VARCHAR", None),
+        ),
+    )
+    assert pub.rows == {name: table.rows for name, table in pub.tables.items()}
+
+
+def test_parquet_fields_carry_their_comments(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse, "first")
+    publish_marts(warehouse, tmp_path / "published", ["mart_x", "dim_y"])
+    schema = pq.read_schema(tmp_path / "published" / "parquet" / "mart_x.parquet")
+    assert schema.metadata[b"description"].decode() == "甲集市 / The x's mart"
+    assert schema.field("name").metadata == {b"description": "名称 / The name".encode()}
+    assert schema.field("n").metadata == {b"description": "数量 / A number".encode()}
+    assert not schema.field("label").metadata
+    assert b"description" not in (
+        pq.read_schema(tmp_path / "published" / "parquet" / "dim_y.parquet").metadata or {}
+    )
+    assert pl.read_parquet(tmp_path / "published" / "parquet" / "mart_x.parquet")["n"].to_list() == [1, -2]
+
+
+def test_the_chinese_csv_has_the_chinese_labels_as_headers(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse, "first")
+    pub = publish_marts(warehouse, tmp_path / "published", ["mart_x", "dim_y"])
+    assert pub.csv_zh == [tmp_path / "published" / "csv" / "zh" / "mart_x.csv"]
+    raw = pub.csv_zh[0].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "名称,数量,label"  # a column without a comment keeps its name
+    assert (
+        lines[1:]
+        == (tmp_path / "published" / "csv" / "mart_x.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    )
+    assert lines[1].startswith("'=HYPERLINK(1)")  # formulas neutralized as in the English CSV
+
+
+def test_chinese_labels():
+    assert chinese_label("填报单位代码 / GB/T 2260 code", "x") == "填报单位代码"
+    assert chinese_label("no label here", "x") == "x"
+    assert chinese_label(None, "x") == "x"
+    table = PublishedTable(
+        "t",
+        0,
+        None,
+        (PublishedColumn("a", "VARCHAR", "名称 / A"), PublishedColumn("b", "VARCHAR", "名称 / B")),
+    )
+    assert table.chinese_headers == ["名称（a）", "名称（b）"]  # never two columns under one header
+
+
 def _modes(root) -> dict[str, int]:
     return {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in [root, *root.rglob("*")]}
 
@@ -95,9 +185,16 @@ def test_the_publication_has_the_published_mode_whatever_the_umask(tmp_path, mon
         ".": 0o750,
         "parquet": 0o750,
         "csv": 0o750,
+        "csv/zh": 0o750,
     }
     files = {k: v for k, v in modes.items() if (tmp_path / "published" / k).is_file()}
-    assert set(files) == {"marts.duckdb", "parquet/mart_x.parquet", "parquet/dim_y.parquet", "csv/mart_x.csv"}
+    assert set(files) == {
+        "marts.duckdb",
+        "parquet/mart_x.parquet",
+        "parquet/dim_y.parquet",
+        "csv/mart_x.csv",
+        "csv/zh/mart_x.csv",
+    }
     assert set(files.values()) == {0o640}
 
 

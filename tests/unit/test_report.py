@@ -259,4 +259,4 @@ def test_cli_formats_and_exit_codes(published, tmp_path):
     assert run_cli("report", "--home", str(home), "--period", "1999H1", check=False).returncode == 2
     assert run_cli("report", "--home", str(home), "--format", "xml", check=False).returncode == 2
     missing = run_cli("report", "--home", str(tmp_path / "nowhere"), check=False)
-    assert missing.returncode == 1 and "qiangji run" in missing.stderr
+    assert missing.returncode == 2 and "qiangji run" in missing.stderr  # a missing input: a setup error

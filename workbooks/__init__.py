@@ -1,0 +1,1 @@
+"""Workbooks for district clerks: their own submission annotated with its problems (`annotate`)."""

@@ -23,6 +23,7 @@ STEP_LABELS = {
     "published_marts": "publishing",
     "attainment_dashboard": "dashboard",
     "dbt_docs_site": "docs site",
+    "gap_workbooks": "gap lists",
 }
 _FILE_DONE = re.compile(
     "^" + re.escape(FILE_DONE).replace(r"\{done\}", r"(\d+)").replace(r"\{total\}", r"(\d+)")

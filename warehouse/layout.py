@@ -67,6 +67,12 @@ class HomeLayout:
         return self.published / DASHBOARD
 
     @property
+    def gap_lists(self) -> Path:
+        """published/gaps/: each reporting unit's gap list, as a page (<code>.html, the dashboard's
+        cells link to it) and a workbook (<code>_<name>.xlsx, for the district office)."""
+        return self.published / "gaps"
+
+    @property
     def quality(self) -> Path:
         return self.home / "quality"
 

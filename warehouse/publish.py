@@ -39,6 +39,7 @@ from warehouse.layout import PUBLISHED_DATABASE
 PUBLISHED_MODELS = [
     "mart_target_attainment",
     "mart_target_attainment_current_districts",
+    "mart_target_gaps",
     "mart_member_development",
     "mart_organization_coverage",
     "mart_cadre_training",

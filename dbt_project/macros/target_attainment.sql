@@ -5,124 +5,39 @@
   Status rules: ../shared/spec/targets.md "Status".
 #}
 {% macro target_attainment(group_key) %}
-{% set city = "'120000'" %}
 
-with targets as (
+with {{ target_rollup(group_key) }},
+
+targets as (
     select * from {{ ref('dim_target') }}
 ),
 
-periods as (
-    select * from {{ ref('dim_period') }}
-),
-
-flows as (
-    select * from {{ ref('int_target_values') }}
-),
-
--- every target × reporting unit × period it reports; yearly targets on H2 only
-unit_grid as (
+-- a row's values: the sums of the values of its sources (macros/target_rollup.sql)
+summed as (
     select
-        t.target_id,
-        t.data_basis,
-        t.is_city_only,
-        up.district_code,
-        d.{{ group_key }} as group_code,
-        up.period,
-        up.period_index,
-        case
-            when t.cadence = 'year' and t.data_basis = 'events' then up.has_full_year
-            else up.has_submission
-        end as has_data
-    from targets as t
-    cross join {{ ref('int_reporting_unit_periods') }} as up
-    inner join {{ ref('dim_district') }} as d on up.district_code = d.district_code
-    where t.cadence = 'period' or up.half = 2
-),
-
-keyed as (
-    select
-        g.target_id, g.data_basis, g.is_city_only, g.group_code, g.period, g.period_index, g.has_data,
-        f.numerator, f.denominator
-    from unit_grid as g
-    left join flows as f
-        on g.target_id = f.target_id and g.district_code = f.district_code and g.period = f.period
-
-    union all
-
-    select
-        g.target_id, g.data_basis, g.is_city_only, {{ city }} as group_code, g.period, g.period_index, g.has_data,
-        f.numerator, f.denominator
-    from unit_grid as g
-    left join flows as f
-        on g.target_id = f.target_id and g.district_code = f.district_code and g.period = f.period
-),
-
--- a period's values: sums over the units of the group that have data for it
-grouped as (
-    select
-        target_id,
-        data_basis,
-        is_city_only,
-        group_code,
-        period,
-        period_index,
-        max(case when has_data then 1 else 0 end) = 1 as has_data,
-        sum(case when has_data then numerator end) as numerator,
-        sum(case when has_data then denominator end) as denominator
-    from keyed
-    group by target_id, data_basis, is_city_only, group_code, period, period_index
-),
-
--- cumulative targets: every accepted flow of the group's units from 2006H1 up to the period,
--- whoever submitted it (the city counts 塘沽/汉沽/大港's admissions after the merger too)
-flows_keyed as (
-    select f.target_id, d.{{ group_key }} as group_code, fp.period_index, f.numerator, f.denominator
-    from flows as f
-    inner join {{ ref('dim_district') }} as d on f.district_code = d.district_code
-    inner join periods as fp on f.period = fp.period
-
-    union all
-
-    select f.target_id, {{ city }} as group_code, fp.period_index, f.numerator, f.denominator
-    from flows as f
-    inner join periods as fp on f.period = fp.period
-),
-
-cumulative as (
-    select
-        g.target_id,
-        g.group_code,
-        g.period,
-        sum(k.numerator) as numerator,
-        sum(k.denominator) as denominator
-    from grouped as g
-    inner join flows_keyed as k
-        on g.target_id = k.target_id and g.group_code = k.group_code and k.period_index <= g.period_index
-    where g.data_basis = 'cumulative'
-    group by g.target_id, g.group_code, g.period
+        s.target_id,
+        s.group_code,
+        s.period,
+        sum(f.numerator) as numerator,
+        sum(f.denominator) as denominator
+    from rollup_sources as s
+    inner join {{ ref('int_target_values') }} as f
+        on s.target_id = f.target_id and s.source_district_code = f.district_code and s.source_period = f.period
+    group by s.target_id, s.group_code, s.period
 ),
 
 all_rows as (
     select
-        g.target_id,
-        g.group_code as district_code,
-        g.period,
-        g.period_index,
-        g.has_data,
-        case
-            when not g.has_data then null
-            when g.data_basis = 'cumulative' then c.numerator
-            else g.numerator
-        end as numerator,
-        case
-            when not g.has_data then null
-            when g.data_basis = 'cumulative' then c.denominator
-            else g.denominator
-        end as denominator
-    from grouped as g
-    left join cumulative as c
-        on g.target_id = c.target_id and g.group_code = c.group_code and g.period = c.period
-    where g.group_code = {{ city }} or not g.is_city_only
+        r.target_id,
+        r.group_code as district_code,
+        r.period,
+        r.period_index,
+        r.has_data,
+        case when r.has_data then v.numerator end as numerator,
+        case when r.has_data then v.denominator end as denominator
+    from rollup_rows as r
+    left join summed as v
+        on r.target_id = v.target_id and r.group_code = v.group_code and r.period = v.period
 ),
 
 valued as (

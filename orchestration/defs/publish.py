@@ -192,14 +192,46 @@ def _defined_descriptions(table: str) -> Mapping[str, str]:
     tags=catalog_tags("published", member_rows=False, published="true"),
 )
 def attainment_dashboard(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
-    """published/dashboard.html: heat map, trends, a page per district, submission status (offline)."""
+    """published/dashboard.html: heat map, trends, a page per district, submission status (offline);
+    and published/gaps/<code>.html, the gap list each heat-map cell opens."""
     from reporting.dashboard import build_dashboard
+    from reporting.dashboard.gap_pages import write_gap_pages
     from warehouse.publish import apply_published_mode
 
     path = build_dashboard(qiangji.layout.published_database, qiangji.layout.dashboard)
+    pages = write_gap_pages(qiangji.layout.published_database, qiangji.layout.gap_lists)
     apply_published_mode(qiangji.layout.published)  # readable by the BI readers' group, as the marts
-    context.log.info(f"dashboard: {path}")
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+    context.log.info(f"dashboard: {path} (and {len(pages)} gap list pages)")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "gap_pages": dg.MetadataValue.int(len(pages)),
+        }
+    )
+
+
+@dg.asset(
+    deps=[PUBLISHED_KEYS["mart_target_gaps"]],
+    group_name="publish",
+    kinds={"excel"},
+    owners=PUBLISHED_OWNERS,
+    tags=catalog_tags("published", member_rows=False, published="true"),
+)
+def gap_workbooks(context: dg.AssetExecutionContext, qiangji: QiangjiHome) -> dg.MaterializeResult:
+    """published/gaps/<code>_<name>.xlsx: each reporting unit's gap list (缺口清单) over every period,
+    for its organization department: Chinese headers, frozen, filtered, a summary sheet."""
+    from reporting.gaps import write_gap_workbooks
+    from warehouse.publish import apply_published_mode
+
+    books = write_gap_workbooks(qiangji.layout.published_database, qiangji.layout.gap_lists)
+    apply_published_mode(qiangji.layout.published)
+    context.log.info(f"gap lists: {len(books)} workbooks in {qiangji.layout.gap_lists}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(qiangji.layout.gap_lists)),
+            "workbooks": dg.MetadataValue.int(len(books)),
+        }
+    )
 
 
 def audit_tables(qiangji: QiangjiHome) -> list[str]:
@@ -248,4 +280,4 @@ def unchecked_models(context: dg.AssetExecutionContext) -> list[str]:
     return unchecked
 
 
-defs = dg.Definitions(assets=[published_marts, attainment_dashboard])
+defs = dg.Definitions(assets=[published_marts, attainment_dashboard, gap_workbooks])

@@ -30,6 +30,10 @@ LABEL_WIDTH = 190  # px reserved for the target labels, so stacked charts line u
 TRENDS_PER_ROW = 4
 
 
+# Where a cell's click leads: the unit's gap page, at the target and period (gap_pages.section_id).
+GAP_HREF = "'gaps/' + datum.district_code + '.html#g-' + datum.target_id + '-' + datum.period"
+
+
 def _status_scale() -> alt.Scale:
     return alt.Scale(domain=list(STATUSES), range=[STATUS_COLORS[s] for s in STATUSES])
 
@@ -90,6 +94,7 @@ def overview_chart(data: dict) -> alt.HConcatChart:
         )
         .transform_filter(alt.datum.period == period)
         .transform_calculate(
+            gap_href=GAP_HREF,
             missed="datum.status === 'missed' ? 1 : 0",
             at_risk="datum.status === 'at_risk' ? 1 : 0",
             status_text=_status_label_expr(),
@@ -107,7 +112,7 @@ def overview_chart(data: dict) -> alt.HConcatChart:
     )
     unit_rows = alt.Y("unit_label:N", title=None, sort=unit_sort, axis=None)
     heat = (
-        base.mark_rect(stroke="white", strokeWidth=1)
+        base.mark_rect(stroke="white", strokeWidth=1, cursor="pointer")
         .encode(
             x=alt.X(
                 "target_label:N",
@@ -119,6 +124,7 @@ def overview_chart(data: dict) -> alt.HConcatChart:
             y=unit_axis,
             color=alt.Color("status:N", scale=_status_scale(), legend=None),
             tooltip=_attainment_tooltip(),
+            href="gap_href:N",  # a click opens what falls short (reporting/dashboard/gap_pages.py)
         )
         .properties(width=alt.Step(24), height=alt.Step(20))
         .add_params(period)
@@ -351,14 +357,15 @@ def unit_chart(code: str, data: dict) -> alt.VConcatChart:
         alt.Chart(alt.Data(name="attainment")).transform_filter(alt.datum.district_code == code),
         target_fields=["name_zh", "name_en", "quote_zh", "target_label", "target_text"],
         unit_fields=["unit_label"],
-    ).transform_calculate(status_text=_status_label_expr())
+    ).transform_calculate(status_text=_status_label_expr(), gap_href=GAP_HREF)
     y = alt.Y("target_label:N", title=None, scale=alt.Scale(domain=targets_shown), axis=label_axis)
     cell_x = x.axis(None) if code != CITY else x  # the submission strip above carries the axis
-    heat = cells.mark_rect(stroke="white", strokeWidth=1).encode(
+    heat = cells.mark_rect(stroke="white", strokeWidth=1, cursor="pointer").encode(
         x=cell_x,
         y=y,
         color=alt.Color("status:N", scale=_status_scale(), legend=None),
         tooltip=_attainment_tooltip(),
+        href="gap_href:N",
     )
     text = cells.mark_text(fontSize=10).encode(
         x=cell_x,

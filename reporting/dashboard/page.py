@@ -76,7 +76,9 @@ SCRIPT = """
   }
   const jobs = Object.entries(QJ_SPECS).map(([id, spec]) => {
     spec.datasets = QJ_DATA;
-    return vegaEmbed("#" + id, spec, {renderer: "svg", actions: false}).catch((e) => fail(id, e));
+    // a heat-map cell's link (its gap list) opens in this tab: the browser's back button returns
+    const options = {renderer: "svg", actions: false, loader: {target: "_self"}};
+    return vegaEmbed("#" + id, spec, options).catch((e) => fail(id, e));
   });
   Promise.all(jobs).then((results) => {
     document.body.dataset.chartsRendered = String(results.filter((r) => r !== undefined).length);

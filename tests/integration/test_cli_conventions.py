@@ -23,8 +23,8 @@ from cli.exit_codes import ExitCode, run_exit_code
 from tests.support.builders import minimal_sheets, write_xlsx
 from tests.support.cli import QIANGJI, ROOT, TEST_KEY, cli_env, run_cli
 
-COMMANDS = ["generate", "prepare", "run", "export-raw", "check", "dev", "report", "rebuild"]
-HOME_COMMANDS = ["run", "export-raw", "dev", "report", "rebuild"]
+COMMANDS = ["generate", "prepare", "run", "export-raw", "check", "dev", "report", "rebuild", "template"]
+HOME_COMMANDS = ["run", "export-raw", "dev", "report", "rebuild", "template"]
 NO_KEY = {"QIANGJI_PSEUDONYM_KEY": "", "QIANGJI_PSEUDONYM_KEY_FILE": "", "QIANGJI_DEMO": ""}
 STRAY = "张三_120106198503150017.xlsx"  # a clerk's own name for a file: a name and an ID in it
 

@@ -1,10 +1,3 @@
 -- community_committee: communities covered by a 党委 or 党总支.
-select
-    'community_committee' as target_id,
-    u.district_code,
-    u.period,
-    sum(case when u.covering_org_type in ('党委', '党总支') then 1 else 0 end) as numerator,
-    count(*) as denominator
-from {{ ref('fct_unit_snapshot') }} as u
-where u.unit_type = '社区'
-group by u.district_code, u.period
+-- The sum of its items: items/int_target_items__community_committee.sql.
+{{ target_from_items('community_committee') }}

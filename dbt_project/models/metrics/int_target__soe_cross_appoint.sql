@@ -1,14 +1,4 @@
 -- soe_cross_appoint: share of SOE leadership seats held by cross-appointed members (双向进入、交叉任职),
 -- over SOE units that report both board_members and cross_appointed. Yearly, on the H2 snapshot.
-select
-    'soe_cross_appoint' as target_id,
-    u.district_code,
-    u.period,
-    sum(u.cross_appointed) as numerator,
-    sum(u.board_members) as denominator
-from {{ ref('fct_unit_snapshot') }} as u
-where
-    u.unit_type in ('国有独资企业', '国有控股企业')
-    and u.board_members is not null
-    and u.cross_appointed is not null
-group by u.district_code, u.period
+-- The sum of its items: items/int_target_items__soe_cross_appoint.sql.
+{{ target_from_items('soe_cross_appoint') }}

@@ -1,10 +1,3 @@
 -- township_five_good: township committees rated 五个好 (exactly; 五好 or 先进 do not count).
-select
-    'township_five_good' as target_id,
-    u.district_code,
-    u.period,
-    sum(case when u.rating = '五个好' then 1 else 0 end) as numerator,
-    count(*) as denominator
-from {{ ref('fct_unit_snapshot') }} as u
-where u.unit_type = '乡镇'
-group by u.district_code, u.period
+-- The sum of its items: items/int_target_items__township_five_good.sql.
+{{ target_from_items('township_five_good') }}

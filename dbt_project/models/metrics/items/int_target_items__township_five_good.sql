@@ -1,0 +1,12 @@
+-- township_five_good: every 乡镇; it counts when rated 五个好 exactly (五好 or 先进 do not count).
+with items as (
+    select
+        {{ unit_item_columns() }},
+        case when u.rating = '五个好' then 1 else 0 end as numerator_count,
+        1 as denominator_count,
+        u.rating as reason_detail
+    from {{ ref('fct_unit_snapshot') }} as u
+    where u.unit_type = '乡镇'
+)
+
+{{ target_items('township_five_good', 'unit', "'rating_below'") }}

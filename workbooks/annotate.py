@@ -45,6 +45,27 @@ LIST_HEADERS = (
 SEVERITY_ZH = {"structural": "整份退回", "row": "行错误(隔离)", "warning": "警告"}
 
 
+# Structural rules found in a file's content, once the guarded reader had read it within its limits:
+# the copy shows the file. Any other structural rule (over a limit, unsafe, unreadable, a reader
+# that died, a name or a link) means the file itself is not opened again here: the copy is the list
+# alone, the problem on a cover of its own. The CLI process has no reader's memory or time limits.
+CONTENT_RULES = frozenset(
+    {
+        "missing_sheet",
+        "duplicate_sheet",
+        "duplicate_column",
+        "missing_column",
+        "empty_sheet",
+        "cover_mismatch",
+        "committee_count",
+        "too_many_row_errors",
+        "file_name",
+        "unknown_district",
+        "version_conflict",
+    }
+)
+
+
 class AnnotateError(ValueError):
     """The submission cannot be copied into a workbook (e.g. a legacy .xls or an unreadable file)."""
 
@@ -62,7 +83,10 @@ def annotate_submission(source: Path, problems: Iterable[Problem], out: Path) ->
 
     problems = list(problems)
     suffix = source.suffix.lower()
-    if source.is_dir() or suffix == ".zip":
+    if any(p.severity == "structural" and p.rule not in CONTENT_RULES for p in problems):
+        workbook = Workbook()  # never opened again: the list and the cover's comment say why
+        workbook.remove(workbook.active)
+    elif source.is_dir() or suffix == ".zip":
         workbook = Workbook()
         workbook.remove(workbook.active)
         for name, rows in _csv_tables(source):
@@ -72,11 +96,8 @@ def annotate_submission(source: Path, problems: Iterable[Problem], out: Path) ->
     elif suffix == ".xlsx":
         try:
             workbook = load_workbook(source, rich_text=True)
-        except Exception as e:  # a damaged or encrypted file: nothing to copy, the list says why
-            if not any(p.severity == "structural" for p in problems):
-                raise AnnotateError(f"{source.name}: cannot be opened as a workbook ({e})") from None
-            workbook = Workbook()
-            workbook.remove(workbook.active)
+        except Exception as e:  # openpyxl refuses what calamine read: say so, nothing half-written
+            raise AnnotateError(f"{source.name}: cannot be copied as a workbook ({e})") from None
     else:
         raise AnnotateError(f"{source.name}: only .xlsx, .zip and folders of CSVs can be annotated")
     marked = _mark_cells(workbook, problems)

@@ -140,3 +140,23 @@ def test_qiangji_check_annotate_writes_the_copy_and_keeps_its_exit_code(tmp_path
     assert both.returncode == 2 and "one submission" in both.stderr
     not_xlsx = run_cli("check", str(source), "--annotate", str(tmp_path / "a.csv"), check=False)
     assert not_xlsx.returncode == 2 and "xlsx" in not_xlsx.stderr
+
+
+def test_a_zip_over_its_limits_is_never_opened_again_only_listed(tmp_path: Path):
+    """A zip bomb the guarded reader refused: the copy holds the list and a cover saying why, and the
+    annotating process (which has no reader's memory limit) never inflates it."""
+    bomb = tmp_path / f"{STEM}.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("members.csv", b"0" * (300 << 20))  # 300 MiB of zeros, < 1 MiB packed
+    assert bomb.stat().st_size < 2 << 20
+    report = check_path(bomb)
+    assert not report.accepted and report.structural.rule in ("unpacked_limits", "zip_limits")
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = annotate_submission(bomb, report.all_problems(), tmp_path / "a.xlsx")
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    book = openpyxl.load_workbook(out.path)
+    assert book.sheetnames == [LIST_SHEET, "封面"]
+    assert report.structural.rule in book["封面"]["A1"].comment.text
+    assert grown_mib < 100  # the 300 MiB entry was never read

@@ -63,7 +63,7 @@ def test_report_help_keeps_its_brackets_in_a_real_process():
     text = " ".join(result.stdout.split())
     assert "[default: (the latest period with data)]" in text
     assert "[default: (every unit and the city)]" in text
-    assert "<table|csv|json|html>" in text and "[default: table]" in text
+    assert "<table|csv|json|html|xlsx>" in text and "[default: table]" in text
 
 
 # --- exit codes ------------------------------------------------------------------------------------

@@ -225,7 +225,8 @@ def _check_folder(path: Path, settings: IngestSettings) -> None:
         raise StructuralError(Problem(path.name, "zip_limits", "structural", value=over))
 
 
-def _entry_name(info: zipfile.ZipInfo) -> str:
+def zip_entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's name as its writer meant it: UTF-8 when the zip says so, else GB18030."""
     if info.flag_bits & 0x800:  # the zip says UTF-8
         return info.filename
     try:  # zipfile decoded it as cp437; Chinese Windows wrote GB18030
@@ -255,11 +256,11 @@ def _extract_zip(path: Path, into: Path, settings: IngestSettings) -> Path:
             raise limits(f"{len(infos)} entries")
         if sum(i.file_size for i in infos) > settings.max_zip_expanded_bytes:
             raise limits("expanded size")
-        check_compression(path.name, infos, settings, _entry_name)
+        check_compression(path.name, infos, settings, zip_entry_name)
         top_dirs = set()
         files: list[tuple[zipfile.ZipInfo, str, int]] = []  # entry, its file name, its depth
         for info in infos:
-            entry = _entry_name(info)
+            entry = zip_entry_name(info)
             # Windows tools may write the folder with backslashes: a separator like "/"
             parts = entry.replace("\\", "/").split("/")
             if entry.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:

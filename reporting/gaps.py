@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from reporting.report import ReportError, connect, latest_period, periods, resolve_district
+from warehouse.publish import neutralize_formula
 from warehouse.reference import CITY_CODE as CITY
 
 GAPS_TABLE = "mart_target_gaps"
@@ -120,12 +121,17 @@ def gap_report(
         return GapReport(period, code, target, gap_rows(con, period, code, target))
 
 
-def _require_gaps(con: duckdb.DuckDBPyConnection) -> None:
+def has_gaps(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the published marts hold the gap list (a publication before it existed does not)."""
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND schema_name = 'main'",
         {"t": GAPS_TABLE},
     ).fetchone()
-    if not found or not found[0]:
+    return bool(found and found[0])
+
+
+def _require_gaps(con: duckdb.DuckDBPyConnection) -> None:
+    if not has_gaps(con):
         raise ReportError(f"the published marts have no {GAPS_TABLE} yet: run `qiangji run` again")
 
 
@@ -223,7 +229,7 @@ def write_gaps_xlsx(rows: list[dict[str, object]], out: Path, labels: dict[str, 
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     sheet.write_number(r, c, value)
                 else:
-                    sheet.write_string(r, c, _cell_text(value))
+                    sheet.write_string(r, c, neutralize_formula(str(value)))
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(len(rows), 1), len(GAP_COLUMNS) - 1)
         for c, name in enumerate(GAP_COLUMNS):
@@ -233,12 +239,6 @@ def write_gaps_xlsx(rows: list[dict[str, object]], out: Path, labels: dict[str, 
     finally:
         partial.unlink(missing_ok=True)
     return out
-
-
-def _cell_text(value: object) -> str:
-    """Text a spreadsheet never runs as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def write_gap_workbooks(published_db: Path, out_dir: Path) -> list[Path]:

@@ -168,6 +168,12 @@ class Publication:
     tables: dict[str, PublishedTable] = field(default_factory=dict)  # as published, with comments
 
 
+def neutralize_formula(text: str) -> str:
+    """One text cell that a spreadsheet would run as a formula, with a leading apostrophe (the rule
+    of `neutralize_formulas`, for the workbooks written cell by cell)."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import RULES, Problem
-from ingest.read import normalize_header
+from ingest.read import normalize_header, zip_entry_name
 from ingest.spec import COVER, SHEETS
+from warehouse.publish import neutralize_formula
 
 LIST_SHEET = "问题清单"
 PROBLEM_FILL = "FFC7CE"  # Excel's own "light red fill" of conditional formatting
@@ -125,16 +126,7 @@ def _csv_tables(source: Path) -> list[tuple[str, list[list[str]]]]:
             (i for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(".csv")),
             key=lambda i: i.filename,
         )
-        return [(Path(_entry_name(i)).stem, _csv_rows(archive.read(i))) for i in entries]
-
-
-def _entry_name(info: zipfile.ZipInfo) -> str:
-    if info.flag_bits & 0x800:  # the name is UTF-8
-        return info.filename
-    try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return info.filename
+        return [(Path(zip_entry_name(i)).stem, _csv_rows(archive.read(i))) for i in entries]
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
@@ -274,7 +266,4 @@ def _write_list(workbook, problems: list[Problem], where: dict[int, str | None])
 
 def _as_text(value: object) -> str:
     """A problem's value as the list shows it: text, so Excel never runs or converts it."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "" if value is None else neutralize_formula(str(value))

@@ -15,7 +15,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-from reporting.gaps import GAPS_TABLE, gap_rows
+from reporting.gaps import gap_rows, has_gaps
 from reporting.report import CITY, connect
 
 STYLE = """
@@ -44,11 +44,7 @@ def write_gap_pages(published_db: Path, out_dir: Path) -> list[Path]:
     """Write a page per reporting unit with attainment rows (and the city's); returns their paths.
     Nothing is written when the published marts hold no gap list yet."""
     with connect(published_db) as con:
-        found = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND schema_name = 'main'",
-            {"t": GAPS_TABLE},
-        ).fetchone()
-        if not found or not found[0]:
+        if not has_gaps(con):
             return []
         rows = con.execute(
             """

@@ -259,7 +259,7 @@ def _progress_lines(show: bool) -> Iterator[Callable | None]:
             now = time.monotonic()
             text = p.description
             recent = p.stage == last["stage"] and now - last["at"] < PROGRESS_LINE_SECONDS
-            if text == last["text"] or recent:
+            if text == last["text"] or recent or p.stage == "starting":
                 return
             elapsed = int(now - began)
             out.write(f"[{elapsed // 60}:{elapsed % 60:02d}] {text}\n")
@@ -280,15 +280,19 @@ def print_summary(published: Path, outcome: RunOutcome | None = None) -> None:
         + (" (the server stopped their reading: the next run reads them again)" if files["pending"] else "")
     )
     if outcome is not None and outcome.files.get("received"):
-        counts = ", ".join(f"{n:,} {s}" for s, n in outcome.files.items() if s != "received" and n)
-        rows = f"; {outcome.quarantined_rows:,} rows quarantined" if outcome.quarantined_rows else ""
-        console.print(f"this run: {outcome.files['received']:,} files — {counts}{rows}")
-    console.print(f"published marts: {published}", markup=False)
+        # accepted and rejected always (a newcomer looks for them), the other statuses when there are some
+        shown = ("accepted", "rejected")
+        counts = [f"{outcome.files.get(s, 0):,} {s}" for s in shown]
+        counts += [f"{n:,} {s}" for s, n in outcome.files.items() if s not in ("received", *shown) and n]
+        console.print(
+            f"this run: {outcome.files['received']:,} files — {', '.join(counts)}; "
+            f"{outcome.quarantined_rows:,} rows quarantined (kept out of the marts)"
+        )
 
 
 def print_next_steps(layout: HomeLayout, outcome: RunOutcome | None = None) -> None:
     """After the summary, on stdout: where to look (absolute paths, file:// for pages a browser
-    opens), this run's files by what became of them and how to see why, and the next commands."""
+    opens), how to see why a file was rejected or a row quarantined, and the next commands."""
     here = _command_prefix(layout)
     pages = [
         ("dashboard", layout.dashboard),
@@ -299,29 +303,22 @@ def print_next_steps(layout: HomeLayout, outcome: RunOutcome | None = None) -> N
     lines = ["", "where to look:"]
     for label, page in pages:
         if page.exists():
-            lines.append(f"  {label + ':':<16}{page.resolve().as_uri()}")
+            lines.append(f"  {label + ':':<18}{page.resolve().as_uri()}")
         elif label == "gap lists" and layout.gap_lists.is_dir():
-            lines.append(f"  {label + ':':<16}{layout.gap_lists.resolve().as_uri()}/")
-    lines.append(f"  {'published marts:':<16}{layout.published_database.resolve()}")
-    if outcome is not None and outcome.files.get("received"):
-        files = outcome.files
-        accepted, rejected = files.get("accepted", 0), files.get("rejected", 0)
-        quarantined = outcome.quarantined_rows
+            lines.append(f"  {label + ':':<18}{layout.gap_lists.resolve().as_uri()}/")
+    lines.append(f"  {'published marts:':<18}{layout.published_database.resolve()}")
+    if outcome is not None and (outcome.files.get("rejected") or outcome.quarantined_rows):
         lines += [
             "",
-            f"this run's files: {accepted:,} accepted, {rejected:,} rejected; "
-            f"{quarantined:,} rows quarantined (kept out of the marts)",
+            f"why a file was rejected or a row quarantined: {here} check FILE (every problem, in Chinese",
+            "and English, with its sheet and row), or the Data Docs above",
         ]
-        if rejected or quarantined:
-            lines.append(
-                f"  why: {here} check FILE (each problem, in Chinese and English), or the Data Docs above"
-            )
     lines += [
         "",
         "next:",
-        f"  {here} report{_home_option(layout)}          the attainment table (--period, --district)",
+        f"  {here} report{_home_option(layout)}   the attainment table (--period, --district)",
         f"  {here} report --gaps{_home_option(layout)}   what falls short, and why (缺口清单)",
-        "  make dev                   the Dagster UI on http://127.0.0.1:3000 (runs, checks, lineage)",
+        "  make dev   the Dagster UI on http://127.0.0.1:3000 (runs, checks, lineage)",
     ]
     console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 

@@ -12,8 +12,8 @@ export DO_NOT_TRACK := 1
 .PHONY: run test test-fast fuzz dev lint check-format manifest clean help bench
 
 help:
-	@echo "make run    set up .venv, generate demo submissions if $(LANDING) is empty, run the pipeline"
-	@echo "make test   run the whole test suite (as CI does)"
+	@echo "make run    set up .venv (runtime only), generate demo submissions if $(LANDING) is empty, run the pipeline"
+	@echo "make test   add the dev and spark extras to .venv, run the whole test suite (as CI does)"
 	@echo "make test-fast   the default suite without the slow tests (under 10 minutes on 2 cores)"
 	@echo "make fuzz   the ingest fuzz harness with $(FUZZ_EXAMPLES) random examples (make test runs 40 fixed ones)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"

@@ -313,13 +313,13 @@ def print_next_steps(layout: HomeLayout, outcome: RunOutcome | None = None) -> N
             f"why a file was rejected or a row quarantined: {here} check FILE (every problem, in Chinese",
             "and English, with its sheet and row), or the Data Docs above",
         ]
-    lines += [
-        "",
-        "next:",
-        f"  {here} report{_home_option(layout)}   the attainment table (--period, --district)",
-        f"  {here} report --gaps{_home_option(layout)}   what falls short, and why (缺口清单)",
-        "  make dev   the Dagster UI on http://127.0.0.1:3000 (runs, checks, lineage)",
+    commands = [
+        (f"{here} report{_home_option(layout)}", "the attainment table (--period, --district)"),
+        (f"{here} report --gaps{_home_option(layout)}", "what falls short, and why (缺口清单)"),
+        ("make dev", "the Dagster UI on http://127.0.0.1:3000 (runs, checks, lineage)"),
     ]
+    width = max(len(command) for command, _ in commands) + 3
+    lines += ["", "next:", *(f"  {command:<{width}}{what}" for command, what in commands)]
     console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
 

@@ -29,7 +29,7 @@ from tests.support.processes import free_port, stop_process_group
 POOL_STEPS = {"submission", "raw_tables", "warehouse_models", "published_marts"}  # and the quality checks
 # What the nightly rebuild builds and a refresh after new submissions does not.
 SEEDS_AND_THEIR_DIMENSIONS = {"reporting_units", "periods", "targets", "code_values", "code_synonyms",
-                              "dim_district", "dim_period", "dim_target"}  # fmt: skip
+                              "gap_reasons", "dim_district", "dim_period", "dim_target"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,14 @@ def generate(
         typer.Option("--scale", show_default="the demo's", help="1.0 = city scale (≈1M members)"),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="the same seed writes the same files")] = 2006,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            show_default="ground_truth.csv beside --out",
+            help="where to write the ground truth (not into --out: a landing folder holds submissions only)",
+        ),
+    ] = None,
     faults: Annotated[
         bool,
         typer.Option(
@@ -29,10 +37,12 @@ def generate(
 ) -> None:
     """Write synthetic submissions for every reporting unit and period, and their ground truth.
 
-    Exits 2 on a period that is not one (YYYYH1 or YYYYH2, from 2006H1) or a scale not above 0."""
+    The ground truth goes to --truth, by default `ground_truth.csv` beside the --out folder
+    (`make run`: data/ground_truth.csv). Exits 2 on a period that is not one (YYYYH1 or YYYYH2,
+    from 2006H1), a scale not above 0 or a --truth inside --out."""
     from rich.progress import Progress
 
-    from generator import DEFAULT_SCALE, generate_submissions
+    from generator import DEFAULT_SCALE, default_truth_path, generate_submissions
     from generator.periods import period_index
 
     first, _, last = periods.partition("-")
@@ -41,6 +51,9 @@ def generate(
             raise ValueError(f"{last} is before {first}")
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--periods") from None
+    if truth is not None and truth.absolute().parent == out.absolute():
+        raise typer.BadParameter("must not be inside --out: a landing folder holds submissions only",
+                                 param_hint="--truth")  # fmt: skip
     if scale is not None and scale <= 0:
         raise typer.BadParameter("must be above 0", param_hint="--scale")
     with Progress(console=err, transient=True) as progress:
@@ -53,6 +66,7 @@ def generate(
             seed=seed,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             faults=faults,
+            truth_path=truth if truth is not None else default_truth_path(out),
         )
     console.print(
         f"wrote {len(summary.files)} submissions ({summary.members:,} member rows) to {out}", markup=False

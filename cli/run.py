@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -96,14 +97,16 @@ def run_configured(
     from orchestration.runner import RunOutcome, run_pipeline
 
     level = verbosity()
-    # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log file,
-    # --verbose) Dagster's lines, which say the same in order; --quiet: errors only, no bar.
-    bar = err.is_terminal and level is Verbosity.NORMAL
+    # In a terminal, a progress bar and only warnings above it; otherwise (CI, a pipe, a log file)
+    # short progress lines ("dbt build 80/240") and the warnings; --verbose: Dagster's own lines
+    # (every event, in its log format); --quiet: errors only, no progress.
+    progress = level is Verbosity.NORMAL
+    bar = progress and err.is_terminal
     dagster_level = {Verbosity.QUIET: "ERROR", Verbosity.VERBOSE: "DEBUG"}.get(level)
     # with --format json, stdout holds the JSON alone: what the run writes to it goes to stderr
     redirect = _stdout_to_stderr() if output_format is RunFormat.json else contextlib.nullcontext()
     try:
-        with redirect, _progress_bar(bar) as show_progress:
+        with redirect, _progress_bar() if bar else _progress_lines(progress) as show_progress:
             outcome = run_pipeline(
                 layout, full_rebuild=full_rebuild, show_progress=show_progress, log_level=dagster_level
             )
@@ -123,6 +126,7 @@ def run_configured(
         print(json.dumps(run_summary(outcome, layout, code), ensure_ascii=False, indent=2))
     elif outcome.success and layout.published_database.exists():  # a failed run: no summary
         print_summary(layout.published_database, outcome)
+        print_next_steps(layout, outcome)
     raise typer.Exit(int(code))
 
 
@@ -210,12 +214,9 @@ def configure_home(layout: HomeLayout, demo: bool) -> None:
 
 
 @contextlib.contextmanager
-def _progress_bar(show: bool) -> Iterator[Callable | None]:
+def _progress_bar() -> Iterator[Callable | None]:
     """A progress bar on stderr over files loaded, dbt nodes built and the other steps of the run;
-    yields what updates it (None: no bar)."""
-    if not show:
-        yield None
-        return
+    yields what updates it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -238,6 +239,35 @@ def _progress_bar(show: bool) -> Iterator[Callable | None]:
             yield show_state
 
 
+# outside a terminal, a line when the stage changes and at most one every this many seconds within it
+PROGRESS_LINE_SECONDS = 10.0
+
+
+@contextlib.contextmanager
+def _progress_lines(show: bool) -> Iterator[Callable | None]:
+    """Progress as short lines on stderr, for a log file or CI ("[0:42] dbt build 80/240"): one when
+    a stage starts, then at most one every PROGRESS_LINE_SECONDS; yields what updates it (None: no
+    lines). Written to a duplicate of stderr's descriptor, taken now, as the bar is."""
+    if not show:
+        yield None
+        return
+    began = time.monotonic()
+    last = {"stage": "starting", "text": "", "at": began}
+    with os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1) as out:
+
+        def show_state(p) -> None:
+            now = time.monotonic()
+            text = p.description
+            recent = p.stage == last["stage"] and now - last["at"] < PROGRESS_LINE_SECONDS
+            if text == last["text"] or recent or p.stage == "starting":
+                return
+            elapsed = int(now - began)
+            out.write(f"[{elapsed // 60}:{elapsed % 60:02d}] {text}\n")
+            last.update(stage=p.stage, text=text, at=now)
+
+        yield show_state
+
+
 def print_summary(published: Path, outcome: RunOutcome | None = None) -> None:
     """The attainment summary on stdout: the city's targets, the warehouse's files, this run's files."""
     from reporting.report import city_summary, render_city_summary, submission_totals
@@ -250,10 +280,58 @@ def print_summary(published: Path, outcome: RunOutcome | None = None) -> None:
         + (" (the server stopped their reading: the next run reads them again)" if files["pending"] else "")
     )
     if outcome is not None and outcome.files.get("received"):
-        counts = ", ".join(f"{n:,} {s}" for s, n in outcome.files.items() if s != "received" and n)
-        rows = f"; {outcome.quarantined_rows:,} rows quarantined" if outcome.quarantined_rows else ""
-        console.print(f"this run: {outcome.files['received']:,} files — {counts}{rows}")
-    console.print(f"published marts: {published}", markup=False)
+        # accepted and rejected always (a newcomer looks for them), the other statuses when there are some
+        shown = ("accepted", "rejected")
+        counts = [f"{outcome.files.get(s, 0):,} {s}" for s in shown]
+        counts += [f"{n:,} {s}" for s, n in outcome.files.items() if s not in ("received", *shown) and n]
+        console.print(
+            f"this run: {outcome.files['received']:,} files — {', '.join(counts)}; "
+            f"{outcome.quarantined_rows:,} rows quarantined (kept out of the marts)"
+        )
+
+
+def print_next_steps(layout: HomeLayout, outcome: RunOutcome | None = None) -> None:
+    """After the summary, on stdout: where to look (absolute paths, file:// for pages a browser
+    opens), how to see why a file was rejected or a row quarantined, and the next commands."""
+    here = _command_prefix(layout)
+    pages = [
+        ("dashboard", layout.dashboard),
+        ("gap lists", layout.gap_lists / "index.html"),
+        ("Data Docs", layout.data_docs / "index.html"),
+        ("docs site", layout.published / "docs" / "index.html"),
+    ]
+    lines = ["", "where to look:"]
+    for label, page in pages:
+        if page.exists():
+            lines.append(f"  {label + ':':<18}{page.resolve().as_uri()}")
+        elif label == "gap lists" and layout.gap_lists.is_dir():
+            lines.append(f"  {label + ':':<18}{layout.gap_lists.resolve().as_uri()}/")
+    lines.append(f"  {'published marts:':<18}{layout.published_database.resolve()}")
+    if outcome is not None and (outcome.files.get("rejected") or outcome.quarantined_rows):
+        lines += [
+            "",
+            f"why a file was rejected or a row quarantined: {here} check FILE (every problem, in Chinese",
+            "and English, with its sheet and row), or the Data Docs above",
+        ]
+    commands = [
+        (f"{here} report{_home_option(layout)}", "the attainment table (--period, --district)"),
+        (f"{here} report --gaps{_home_option(layout)}", "what falls short, and why (缺口清单)"),
+        ("make dev", "the Dagster UI on http://127.0.0.1:3000 (runs, checks, lineage)"),
+    ]
+    width = max(len(command) for command, _ in commands) + 3
+    lines += ["", "next:", *(f"  {command:<{width}}{what}" for command, what in commands)]
+    console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+def _command_prefix(layout: HomeLayout) -> str:
+    """How this command was called (`.venv/bin/qiangji` from `make run`), to repeat it in hints."""
+    called = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    return str(called) if called is not None and called.name == "qiangji" else "qiangji"
+
+
+def _home_option(layout: HomeLayout) -> str:
+    """` --home H` when the home is not the default `data` of the current folder."""
+    return "" if layout.home.resolve() == Path("data").resolve() else f" --home {layout.home}"
 
 
 @contextlib.contextmanager

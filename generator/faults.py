@@ -2,7 +2,7 @@
 
 From one generated (valid) submission this writes, into `<out>/faults/` (never next to the valid
 files: a faulty `_v2` there would replace the valid submission in a run; a landing folder that
-holds the `faults` folder only gets it rejected for its name, as `ground_truth.csv` is):
+holds the `faults` folder only gets it rejected for its name, as any stray file is):
 
 - quarantine files: one planted defect per row, in distinct rows, under the quarantine share in
   every sheet (valid filler rows are added where a sheet is too small), so the file is accepted

@@ -32,6 +32,12 @@ class GenerationSummary:
     seconds: float = 0.0
 
 
+def default_truth_path(out_dir: Path) -> Path:
+    """`<out_dir>/../ground_truth.csv`: beside the landing folder (in `make run`'s home, data/), so
+    the demo's first run has nothing to reject."""
+    return Path(out_dir).absolute().parent / GROUND_TRUTH_FILE
+
+
 def generate_submissions(
     out_dir: Path,
     first_period: str = "2006H1",
@@ -41,6 +47,7 @@ def generate_submissions(
     progress: Callable[[int, int], None] | None = None,
     faults: bool = False,
     zip_dir: Path | None = None,
+    truth_path: Path | None = None,
 ) -> GenerationSummary:
     """Write `<code>_<period>.xlsx` for every reporting unit and period it reports in.
 
@@ -49,6 +56,8 @@ def generate_submissions(
     bytes. scale 1.0 is the city's size (about 1M members). `faults`: also write files with known
     defects and their manifest into `out_dir/faults/` (see `faults.py`); the rest is unchanged.
     `zip_dir`: also write every submission as a zip of CSVs there (same content, the other container).
+    `truth_path`: where the ground truth goes; by default `ground_truth.csv` beside `out_dir`
+    (`default_truth_path`), never inside it: a landing folder holds submissions only.
     """
     began = time.perf_counter()
     if scale <= 0:
@@ -86,7 +95,8 @@ def generate_submissions(
             progress(done, len(jobs))
 
     periods = [period_label(t) for t in range(first, horizon)]
-    truth_path = out_dir / GROUND_TRUTH_FILE
+    truth_path = Path(truth_path) if truth_path is not None else default_truth_path(out_dir)
+    truth_path.parent.mkdir(parents=True, exist_ok=True)
     write_ground_truth(truth_path, ground_truth_rows(figures, periods, [u.code for u in units]))
     if faults:
         write_faults(out_dir, build_submission(*fault_base(jobs), universes), seed)

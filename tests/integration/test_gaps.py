@@ -31,7 +31,7 @@ def test_the_gaps_of_every_row_add_up_to_denominator_minus_numerator(generated: 
         shortfall[(target, district, period)] = total
     counts = _count_targets()
     checked, mismatches = 0, []
-    with open(generated / "ground_truth.csv", encoding="utf-8", newline="") as f:
+    with open(generated.parent / "ground_truth.csv", encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f):
             if r["target_id"] in counts:
                 continue

@@ -19,7 +19,7 @@ ALL_TARGETS = [r["target_id"] for r in csv.DictReader(TARGETS_SEED.open(encoding
 
 
 def _truth(landing: Path) -> dict[tuple[str, str, str], tuple[int, int]]:
-    with open(landing / "ground_truth.csv", encoding="utf-8", newline="") as f:
+    with open(landing.parent / "ground_truth.csv", encoding="utf-8", newline="") as f:
         return {
             (r["target_id"], r["district_code"], r["period"]): (
                 int(r["numerator"]) if r["numerator"] else None,

@@ -37,7 +37,6 @@ def generate_small_landing(landing: Path) -> Path:
     for path in landing.glob("*.xlsx"):
         if not path.name.startswith(UNITS):
             path.unlink()
-    (landing / "ground_truth.csv").unlink()
     return landing
 
 

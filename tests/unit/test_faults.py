@@ -181,3 +181,20 @@ def test_one_message_per_bad_cell(tmp_path: Path, change, expected) -> None:
     path = write_xlsx(tmp_path / "120104_2007H1.xlsx", sheets)
     report = check_path(path, IngestSettings(quarantine_share=1.0))
     assert set(report.problems.select("sheet", "row", "column", "rule").iter_rows()) == expected
+
+
+def test_the_ground_truth_goes_beside_the_landing_folder_or_to_truth_never_into_it(tmp_path: Path) -> None:
+    args = ["generate", "--periods", PERIOD, "--scale", str(SCALE), "--seed", str(SEED)]
+    landing = tmp_path / "demo" / "landing"
+    result = CliRunner().invoke(app, [*args, "--out", str(landing)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo" / "ground_truth.csv").is_file()
+    assert all(p.suffix == ".xlsx" for p in landing.iterdir())  # the landing folder: submissions only
+
+    elsewhere = tmp_path / "truth" / "t.csv"
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "l2"), "--truth", str(elsewhere)])
+    assert result.exit_code == 0, result.output
+    assert elsewhere.is_file() and not (tmp_path / "ground_truth.csv").exists()
+
+    inside = CliRunner().invoke(app, [*args, "--out", str(landing), "--truth", str(landing / "truth.csv")])
+    assert inside.exit_code == 2 and not (landing / "truth.csv").exists()

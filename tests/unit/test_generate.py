@@ -152,7 +152,8 @@ def test_file_names_and_progress(generated: Generated) -> None:
     assert "120116_2009H2.xlsx" not in expected and "120116_2010H1.xlsx" in expected
     assert "120107_2009H2.xlsx" in expected and "120107_2010H1.xlsx" not in expected
     assert calls == [(i, len(expected)) for i in range(1, len(expected) + 1)]
-    assert summary.ground_truth_path == out / "ground_truth.csv"
+    assert summary.ground_truth_path == out.parent / "ground_truth.csv"  # beside the landing folder
+    assert not (out / "ground_truth.csv").exists()
     assert 0 < DEFAULT_SCALE < 0.05
 
 

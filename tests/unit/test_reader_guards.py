@@ -325,8 +325,8 @@ def test_generated_workbooks_pass_and_the_scan_costs_little(tmp_path):
     """Workbooks as Excel and xlsxwriter write them pass; the scan inflates and reads every sheet."""
     from generator import generate_submissions
 
-    generate_submissions(tmp_path, "2008H1", "2008H1", scale=0.02, seed=11)
-    books = sorted(tmp_path.glob("*.xlsx"))
+    generate_submissions(tmp_path / "landing", "2008H1", "2008H1", scale=0.02, seed=11)
+    books = sorted((tmp_path / "landing").glob("*.xlsx"))
     assert len(books) >= 18
     started = time.process_time()
     for book in books:

@@ -145,14 +145,21 @@ def fct_unit_snapshot_checks() -> list[Check]:
         warning(
             lambda: rows(
                 "declared members of the units an organization covers match the members registered in it"
-                " and its direct sub-organizations (within 20%, or 5 people)",
-                "WITH declared AS (SELECT submission_id, covering_org_code AS org_code,"
+                " and under it (within 20%, or 5 people)",
+                # the members of the organization's whole subtree (an SOE's 党委 holds few members
+                # itself: they are in its 党总支 and their 党支部); UNION, not UNION ALL, so that a
+                # cycle of parent codes ends instead of recursing for ever
+                "WITH RECURSIVE declared AS (SELECT submission_id, covering_org_code AS org_code,"
                 " sum(member_count) AS declared FROM {batch} WHERE is_covered AND member_count IS NOT NULL"
                 " AND NOT is_reporting_committee GROUP BY submission_id, covering_org_code),"
-                " counted AS (SELECT o.submission_id, coalesce(o.parent_org_code, o.org_code) AS org_code,"
-                " count(*) AS counted FROM main.fct_member_snapshot m JOIN main.fct_organization_snapshot o"
-                " ON m.submission_id = o.submission_id AND m.org_code = o.org_code"
-                " GROUP BY o.submission_id, coalesce(o.parent_org_code, o.org_code))"
+                " subtree AS (SELECT submission_id, org_code AS root, org_code FROM declared"
+                " UNION SELECT s.submission_id, s.root, o.org_code FROM subtree s"
+                " JOIN main.fct_organization_snapshot o"
+                " ON o.submission_id = s.submission_id AND o.parent_org_code = s.org_code),"
+                " counted AS (SELECT s.submission_id, s.root AS org_code, count(*) AS counted FROM subtree s"
+                " JOIN main.fct_member_snapshot m"
+                " ON m.submission_id = s.submission_id AND m.org_code = s.org_code"
+                " GROUP BY s.submission_id, s.root)"
                 " SELECT d.submission_id, '组织' AS source_sheet, o.source_row, d.org_code, d.declared,"
                 " coalesce(c.counted, 0) AS counted"
                 " FROM declared d LEFT JOIN counted c ON d.submission_id = c.submission_id"

@@ -126,6 +126,30 @@ class _Part:
     def org_codes(self, local: np.ndarray) -> np.ndarray:
         return _codes(self.org_prefix, local + self.offset)
 
+    def _declared_as_registered(
+        self, idx: np.ndarray, covered: np.ndarray, mc0: np.ndarray, declared: np.ndarray, actual: np.ndarray
+    ) -> np.ndarray:
+        """The members a covered two-new unit declares, consistent with those registered.
+
+        At small scales fewer members are drawn than the units' sizes say; a district's file still
+        declares what its organizations register (the quality checks compare the two). A unit with
+        an organization of its own declares its registered members (at least three: why it has one);
+        the units of a 联合党支部 declare theirs scaled down to the branch's registered members, one
+        or two each (why they share one).
+        """
+        u = self.u
+        cov_org = u.units["cov_org"][idx]
+        own = covered & (u.orgs["unit"][cov_org] == idx) & (mc0 >= 3)
+        declared = np.where(own, np.maximum(3, actual), declared)
+        joint = covered & (u.orgs["type"][cov_org] == ix("org_type", "联合党支部"))
+        if joint.any():
+            registered = np.bincount(u.members["org"][self.members], minlength=len(u.orgs))
+            branch = cov_org[joint]
+            total = np.bincount(branch, weights=declared[joint], minlength=len(u.orgs))[branch]
+            ratio = np.minimum(1.0, registered[branch] / np.maximum(total, 1))
+            declared[joint] = np.clip(np.round(declared[joint] * ratio), 1, 2).astype(np.int64)
+        return declared
+
     def units(self) -> dict[str, pl.Series]:
         u, t = self.u, self.t
         U = u.units
@@ -150,6 +174,7 @@ class _Part:
         member_org_unit = u.orgs["unit"][u.members["org"][self.members]]
         actual = np.bincount(member_org_unit[member_org_unit >= 0], minlength=len(U))[idx]
         soe = is_type(*P.SOES)
+        mc_two_new = self._declared_as_registered(idx, two_new & covered, mc0, mc_two_new, actual)
         member_count = np.where(two_new, mc_two_new, actual)
         good = U["good_t"][idx] <= t
         good_label = np.where(is_type(*P.SOES), "四好", "五个好")

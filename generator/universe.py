@@ -214,6 +214,19 @@ def _grow(pool: np.ndarray | None, more: np.ndarray) -> np.ndarray:
     return more if pool is None else np.concatenate([pool, more])
 
 
+def _second_smallest(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the second smallest value (NEVER for a group of one).
+
+    A 联合党支部 is formed when its second unit is ready to join: one unit alone is not a joint
+    branch (the quality checks warn on a joint branch covering fewer than two units).
+    """
+    order = np.lexsort((values, group))
+    starts = np.searchsorted(group[order], np.arange(n_groups))
+    sizes = np.bincount(group, minlength=n_groups)
+    second = np.minimum(starts + 1, len(order) - 1)
+    return np.where(sizes >= 2, values[order][second], NEVER).astype(np.int64)
+
+
 class _NewUnits:
     """A batch of new host units of one type: the draws and helpers every type shares."""
 
@@ -684,25 +697,17 @@ class Universe:
         cov_t = np.where(
             is_new, first_period(latent, self.s_new_compound, t), first_period(latent, self.s_old_compound, t)
         )
-        # an old compound may be covered by its community's organization instead of its own
+        # every compound is covered by a branch of its own (the format: a unit's covering organization
+        # is its own, or a 联合党支部 it shares), under its community's organization where it has one
         community = self._choose(rng, self.anchors.communities, n, -1)
-        shared = (~is_new) & (rng.random(n) < 0.5) & (community >= 0)
         parent = np.where(
             community >= 0, community, self._choose(rng, self.anchors.streets, n, self.anchors.committee)
         )
         orgs = self._add_orgs(
-            rng,
-            "党支部",
-            parent,
-            np.where(shared, NEVER, cov_t),
-            names.astype(object),
-            new.sizes(),
-            new.cat,
-            ids,
-            n=n,
+            rng, "党支部", parent, cov_t, names.astype(object), new.sizes(), new.cat, ids, n=n
         )
-        self.units.set("cov_org", ids, np.where(shared, community, orgs))
-        self.units.set("cov_t", ids, np.where(shared, cov_t, self.orgs["from_t"][orgs]))
+        self.units.set("cov_org", ids, orgs)
+        self.units.set("cov_t", ids, self.orgs["from_t"][orgs])
 
     def _soes(self, new: _NewUnits) -> None:
         rng, n, t = new.rng, new.n, new.t
@@ -838,9 +843,10 @@ class Universe:
             latent_t = first_period(rng.random(len(joint)), self.s_joint, t)
             cov_t = np.maximum(latent_t, np.where(mc0[joint] == 0, mc_t[joint], t))
             group = np.arange(len(joint)) // 4
+            if len(joint) > 4 and len(joint) % 4 == 1:
+                group[-1] -= 1  # a lone firm left over joins the group before it
             n_groups = int(group[-1]) + 1
-            g_from = np.full(n_groups, NEVER, dtype=np.int64)
-            np.minimum.at(g_from, group, cov_t)
+            g_from = _second_smallest(group, cov_t, n_groups)
             g_weight = np.bincount(group, weights=np.maximum(mc0[joint], 1) * self.norm)
             kind = "非公有制企业" if unit_type == P.NPE else "社会组织"
             numbers = (len(self.orgs) + np.arange(n_groups)).astype(str)

@@ -13,7 +13,7 @@ import pytest
 from expectations import gx_duckdb
 from expectations.audit_rows import gx_rows
 from expectations.data_docs import render_data_docs
-from expectations.suites import SAMPLE_ROWS, SUITES, run_suites
+from expectations.suites import SAMPLE_ROWS, SUITES, run_suite, run_suites
 from orchestration.project import dbt_rows
 from warehouse.audit import AUDIT_TABLE, now, write_audit_rows
 
@@ -39,6 +39,46 @@ def test_every_expectation_is_evaluated(outcomes):
             assert o.unexpected_count is not None or o.observed is not None, (suite.suite, o.name)
     blocking = [o for s in outcomes for o in s.blocking_failures]
     assert not blocking, blocking  # generated data is valid: integrity holds
+
+
+def test_generated_data_raises_no_warning(outcomes):
+    """The demo is consistent as a careful district's file is: a warning on it is a wrong check or
+    a wrong generator (a newcomer's first run must not warn about its own demo)."""
+    warnings = [(o.suite, o.name, o.unexpected_count) for s in outcomes for o in s.outcomes if not o.success]
+    assert warnings == []
+
+
+MEMBERS_MATCH = "declared members of the units an organization covers match"
+
+
+def _without_the_members_of_one_organization(warehouse: Path, copy: Path) -> tuple[str, str]:
+    """A copy of the warehouse without the registered members of one organization (without
+    sub-organizations) whose units declare ten or more; its (submission, organization)."""
+    shutil.copyfile(warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        submission, org = con.execute(
+            "SELECT u.submission_id, u.covering_org_code FROM main.fct_unit_snapshot u"
+            " WHERE u.is_covered AND NOT u.is_reporting_committee AND u.member_count IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM main.fct_organization_snapshot c"
+            " WHERE c.submission_id = u.submission_id AND c.parent_org_code = u.covering_org_code)"
+            " GROUP BY ALL HAVING sum(u.member_count) >= 10 ORDER BY 1, 2 LIMIT 1"
+        ).fetchone()
+        con.execute(
+            "DELETE FROM main.fct_member_snapshot WHERE submission_id = ? AND org_code = ?", [submission, org]
+        )
+    return submission, org
+
+
+def test_declared_members_that_are_not_registered_are_named(warehouse: Path, tmp_path: Path):
+    """Take away the registered members of an organization whose units declare ten or more: the
+    warning names that organization, in that submission."""
+    tampered = tmp_path / "tampered.duckdb"
+    submission, org = _without_the_members_of_one_organization(warehouse, tampered)
+    suite = run_suite(tampered, "fct_unit_snapshot")
+    [outcome] = [o for o in suite.outcomes if o.name.startswith(MEMBERS_MATCH)]
+    assert not outcome.success and outcome.unexpected_count == 1, outcome
+    assert [(r["submission_id"], r["org_code"]) for r in outcome.sample] == [(submission, org)]
+    assert outcome.failing_by_submission == {submission: 1}
 
 
 def test_a_failing_expectation_names_the_file_and_row(warehouse: Path, tmp_path: Path):
@@ -91,6 +131,12 @@ def test_without_a_persisted_connection_results_fail_rather_than_pass(warehouse:
 
 
 def test_audit_rows_and_offline_data_docs(warehouse: Path, outcomes, tmp_path: Path):
+    # a warning failing for one submission (the generated data raises none): the unit suite again
+    # on a copy without one organization's members
+    tampered = tmp_path / "tampered.duckdb"
+    _without_the_members_of_one_organization(warehouse, tampered)
+    warehouse, unit_suite = tampered, run_suite(tampered, "fct_unit_snapshot")
+    outcomes = [unit_suite if s.suite == unit_suite.suite else s for s in outcomes]
     run_results = {
         "results": [
             {"unique_id": "test.qiangji.not_null_x.abc", "status": "pass", "failures": 0},
@@ -118,7 +164,7 @@ def test_audit_rows_and_offline_data_docs(warehouse: Path, outcomes, tmp_path: P
         ).fetchall()
     # one row per expectation, and one per submission with rows failing a row query
     per_submission = sum(len(o.failing_by_submission) for s in outcomes for o in s.outcomes)
-    assert per_submission > 0
+    assert per_submission == 1
     assert by_layer["dbt"] == 2 and by_layer["gx"] == sum(len(s.outcomes) for s in outcomes) + per_submission
     assert failed == [("unique_y", 3)]
     index = render_data_docs(warehouse, tmp_path / "data_docs", "run-a", outcomes)

@@ -51,13 +51,16 @@ dbt_project/target/manifest.json: $(RUNTIME) $(DBT_SOURCES)
 
 manifest: dbt_project/target/manifest.json
 
+# Demo files generated just now are whole: the run does not wait out the landing folder's quiet period
+# for them (QIANGJI_LANDING_QUIET_SECONDS, which guards files still being uploaded).
 run: $(RUNTIME) manifest
 	@mkdir -p $(LANDING)
-	@if [ -z "$$(ls -A $(LANDING))" ]; then \
+	@quiet=; if [ -z "$$(ls -A $(LANDING))" ]; then \
 		echo "no submissions in $(LANDING): generating demo submissions"; \
-		$(BIN)/qiangji generate --out $(LANDING); \
-	fi
-	$(BIN)/qiangji run --home $(HOME_DIR) --landing $(LANDING) --demo
+		$(BIN)/qiangji generate --out $(LANDING) && quiet=QIANGJI_LANDING_QUIET_SECONDS=0 || exit 1; \
+	fi; \
+	echo "$(BIN)/qiangji run --home $(HOME_DIR) --landing $(LANDING) --demo"; \
+	env $$quiet $(BIN)/qiangji run --home $(HOME_DIR) --landing $(LANDING) --demo
 
 # Every test, the slow ones too (CI runs this). `make test-fast` leaves out those marked slow.
 test: $(DEV) manifest

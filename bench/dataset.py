@@ -117,3 +117,39 @@ def write_resubmission(root: Path, period: str, scale: float, seed: int) -> Path
     out.parent.mkdir(parents=True, exist_ok=True)
     write_submission(out, sub)
     return out
+
+
+# The user's path (`qiangji run` on a fresh home): the demo `make run` generates, and a handful of its
+# files (the first reporting units' last period), as a clerk's first try or a small district's day.
+SMALL_FILES = 6
+
+
+@dataclass(frozen=True)
+class UserPathData:
+    """The demo's submissions (every reporting unit and period, the demo's scale) and a small set."""
+
+    root: Path
+
+    @property
+    def demo(self) -> list[Path]:
+        return sorted((self.root / "demo").glob("*.xlsx"))
+
+    @property
+    def small(self) -> list[Path]:
+        last = max(p.stem.split("_")[1] for p in self.demo)
+        return [p for p in self.demo if p.stem.split("_")[1] == last][:SMALL_FILES]
+
+
+def ensure_user_path_data(cache_dir: Path = CACHE_DIR) -> UserPathData:
+    """The demo's submissions as `qiangji generate` writes them by default, cached like the city's."""
+    from generator import generate_submissions
+
+    root = cache_dir / f"demo-gen{generator_version()}"
+    if not (root / "done").exists():
+        partial = root.with_name(root.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        generate_submissions(partial / "demo", truth_path=partial / "ground_truth.csv")
+        (partial / "done").write_text("")
+        shutil.rmtree(root, ignore_errors=True)
+        partial.rename(root)
+    return UserPathData(root)

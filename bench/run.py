@@ -25,7 +25,15 @@ import statistics
 import time
 from pathlib import Path
 
-from bench.dataset import CACHE_DIR, DEFAULT_PERIOD, DEFAULT_SEED, Dataset, ensure_dataset
+from bench.dataset import (
+    CACHE_DIR,
+    DEFAULT_PERIOD,
+    DEFAULT_SEED,
+    Dataset,
+    UserPathData,
+    ensure_dataset,
+    ensure_user_path_data,
+)
 from bench.stages import fresh_dir, run_stage
 from warehouse.layout import HomeLayout
 
@@ -34,9 +42,16 @@ BUDGETS = {
     "end_to_end_s": 60.0,  # the city's half-year from xlsx, ingest → publish, 2 cores
     "peak_rss_mb": 2048.0,
     "ingest_over_floor": 1.5,
-    "speedup_vs_pandas": 10.0,  # at least
+    "speedup_vs_pandas": 10.0,  # at least (AT_LEAST)
     "resubmission_share": 0.15,
+    # the user's path (issue #19): `qiangji run` on a fresh home, Dagster and all
+    "qiangji_run_small_s": 25.0,  # a handful of small files (bench.dataset.SMALL_FILES)
+    "qiangji_run_demo_s": 45.0,  # the demo's 236 files
+    "qiangji_run_over_floor": 2.5,  # the city's half-year, over the xlsx floor
+    "qiangji_run_resubmission_share": 0.25,  # after one district's _v2, over the full run
 }
+# At most: every budget but the speed-up, which is at least.
+AT_LEAST = {"speedup_vs_pandas"}
 WAREHOUSE_STAGES = ("dbt", "gx", "publish")
 
 
@@ -243,6 +258,7 @@ def bench(
         else {}
     )
     e2e_run = e2e_resub = None
+    user_path: dict[str, list[dict]] = {"small": [], "demo": []}
     if qiangji_run:
         home = fresh_dir(work / "home-run")
         landing = landing_of(data.files("xlsx"), work / "landing-run")[0].parent
@@ -251,6 +267,7 @@ def bench(
         # rebuilt (`load_and_refresh`), checked and published
         os.link(data.resubmission, landing / data.resubmission.name)
         e2e_resub = timed("qiangji_run", home=str(home), landing=str(landing))
+        user_path = user_path_runs(ensure_user_path_data(cache_dir), work, runs)
     summary = summarize(runs_out, floors, pandas, build)
     result = {
         "scale": scale,
@@ -266,9 +283,15 @@ def bench(
         "qiangji_run_resubmission_share": (
             round(e2e_resub["wall_s"] / e2e_run["wall_s"], 3) if e2e_run and e2e_resub else None
         ),
+        # the floor of the same invocation (median of its runs), so the ratio is of one machine state
+        "qiangji_run_over_floor": (
+            round(e2e_run["wall_s"] / summary["floor_s"], 3) if e2e_run and summary["floor_s"] else None
+        ),
+        "qiangji_run_small_s": median([r["wall_s"] for r in user_path["small"]]),
+        "qiangji_run_demo_s": median([r["wall_s"] for r in user_path["demo"]]),
         "pandas": pandas,
         "budgets": BUDGETS,
-        "within_budget": within_budget(summary),
+        "within_budget": {},  # below, once every key is in
         "machine": machine(),
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
@@ -282,31 +305,38 @@ def bench(
             "pandas": pandas_measured,
             "qiangji_run": e2e_run,
             "qiangji_run_resubmission": e2e_resub,
+            "qiangji_run_small": user_path["small"],
+            "qiangji_run_demo": user_path["demo"],
         },
     }
+    result["within_budget"] = within_budget(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     partial.unlink(missing_ok=True)
     return result
 
 
-def within_budget(summary: dict) -> dict[str, bool | None]:
-    def check(key: str, ok: object) -> bool | None:
-        return None if summary.get(key) is None else bool(ok)
+def within_budget(result: dict) -> dict[str, bool | None]:
+    """Each budget's verdict: None when the invocation did not measure it."""
+    verdicts: dict[str, bool | None] = {}
+    for key, budget in BUDGETS.items():
+        value = result.get(key)
+        if value is None:
+            verdicts[key] = None
+        else:
+            verdicts[key] = value >= budget if key in AT_LEAST else value <= budget
+    return verdicts
 
-    return {
-        "end_to_end_s": check("end_to_end_s", (summary["end_to_end_s"] or 0) <= BUDGETS["end_to_end_s"]),
-        "peak_rss_mb": check("peak_rss_mb", summary["peak_rss_mb"] <= BUDGETS["peak_rss_mb"]),
-        "ingest_over_floor": check(
-            "ingest_over_floor", summary["ingest_over_floor"] <= BUDGETS["ingest_over_floor"]
-        ),
-        "speedup_vs_pandas": check(
-            "speedup_vs_pandas", (summary["speedup_vs_pandas"] or 0) >= BUDGETS["speedup_vs_pandas"]
-        ),
-        "resubmission_share": check(
-            "resubmission_share", (summary["resubmission_share"] or 1) <= BUDGETS["resubmission_share"]
-        ),
-    }
+
+def user_path_runs(data: UserPathData, work: Path, runs: int) -> dict[str, list[dict]]:
+    """`qiangji run --demo` on a fresh home, `runs` times each: a handful of files, the whole demo."""
+    measured: dict[str, list[dict]] = {"small": [], "demo": []}
+    for name, files in (("small", data.small), ("demo", data.demo)):
+        landing = landing_of(files, work / f"landing-{name}")[0].parent
+        for _ in range(runs):
+            home = fresh_dir(work / f"home-{name}")
+            measured[name].append(timed("qiangji_run", home=str(home), landing=str(landing), demo=True))
+    return measured
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -332,16 +362,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def print_summary(result: dict, out: Path) -> None:
     print(f"scale {result['scale']:g}, {sum(result['rows'].values()):,} rows, {result['runs']} runs → {out}")
-    for key in (
-        "end_to_end_s",
-        "peak_rss_mb",
-        "ingest_over_floor",
-        "speedup_vs_pandas",
-        "resubmission_share",
-    ):
+    for key in BUDGETS:
         ok = result["within_budget"].get(key)
         verdict = "" if ok is None else ("ok" if ok else "OVER BUDGET")
-        print(f"  {key:<20} {result[key]!s:>10}   budget {BUDGETS[key]:g}  {verdict}")
+        print(f"  {key:<30} {result.get(key)!s:>10}   budget {BUDGETS[key]:g}  {verdict}")
     shown = (
         "floor_s check_s ingest_s dbt_s gx_s publish_s resubmission_s zip_floor_s zip_ingest_s qiangji_run_s"
         " qiangji_run_resubmission_s qiangji_run_resubmission_share"

@@ -104,12 +104,19 @@ def stage_pandas(files: list[str], database: str) -> dict:
     return pandas_load([Path(f) for f in files], Path(database))
 
 
-def stage_qiangji_run(home: str, landing: str) -> dict:
-    """`qiangji run --demo`: the real user path through Dagster, end to end."""
+def stage_qiangji_run(home: str, landing: str, demo: bool = False) -> dict:
+    """`qiangji run`: the real user path through Dagster, end to end; with `demo`, as `make run`
+    runs it (`--demo`: the home's demo key), else with the benchmark's key."""
     env = {**os.environ, "QIANGJI_PSEUDONYM_KEY": BENCH_KEY.decode()}
+    if demo:
+        env.pop("QIANGJI_PSEUDONYM_KEY")
+        env.pop("QIANGJI_PSEUDONYM_KEY_FILE", None)
+        # the files are whole (generated, cached): no quiet period to wait for, as `make run` after
+        # generating them
+        env["QIANGJI_LANDING_QUIET_SECONDS"] = "0"
     qiangji = Path(sys.executable).with_name("qiangji")
     done = subprocess.run(
-        [str(qiangji), "run", "--home", home, "--landing", landing],
+        [str(qiangji), "run", "--home", home, "--landing", landing, *(["--demo"] if demo else [])],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     if done.returncode != 0:

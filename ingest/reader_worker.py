@@ -99,7 +99,7 @@ def is_environment_error(exc: BaseException) -> bool:
 
 def read_one(task: ReadTask) -> ReadResult:
     """Read, validate and pseudonymize one submission; write its rows and problems as Parquet."""
-    from ingest.errors import StructuralError, empty_problems, problem_frame
+    from ingest.errors import StructuralError, problem_frame
     from ingest.load import mask_problem_frame, rows_to_store
     from ingest.read import read_submission
     from ingest.validate import validate_submission
@@ -112,8 +112,12 @@ def read_one(task: ReadTask) -> ReadResult:
         problems = problem_frame([exc.problem])
         mask_problem_frame(problems).write_parquet(problems_path)
         return ReadResult("structural", exc.problem, problems_path=problems_path)
-    problems = validated.all_problems if validated.all_problems.height else empty_problems()
-    mask_problem_frame(problems).write_parquet(problems_path)
+    # a clean file has no problems file: its reader writes none, the writing thread reads none
+    # (≈ 10 ms of the one writing thread per file: a demo of 236 files waited 2.3 s for them)
+    if validated.all_problems.height:
+        mask_problem_frame(validated.all_problems).write_parquet(problems_path)
+    else:
+        problems_path = None
     if validated.rejection is not None:
         return ReadResult("structural", validated.rejection, problems_path=problems_path)
     frames: dict[str, Path] = {}

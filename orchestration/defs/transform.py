@@ -15,12 +15,15 @@ files (a first `qiangji run`, 59 models): the first model's materialization reac
 """
 
 import os
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from orchestration.preload import import_in_background
 from orchestration.project import QiangjiTranslator, build_args, dbt_build_env, dbt_project, dbt_rows
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
 
@@ -45,6 +48,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
     # selects its tests (orchestration.project.DBT_BUILD_ENV) too.
     os.environ["QIANGJI_WAREHOUSE"] = str(qiangji.layout.warehouse)
     os.environ.update(dbt_build_env())
+    if _runs_step(context, GX_STEP):  # GX's import (≈ 5 s) while dbt works in its own process
+        import_in_background("great_expectations")
     invocation = dbt.cli(build_args(context.run.tags), context=context, raise_on_error=False)
     built: list[str] = []  # the dbt nodes materialized, as their events stream by
     for event in invocation.stream():
@@ -62,8 +67,38 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
             asset_key=asset_key_of(invocation.manifest, unique_id),
             metadata={"dagster/row_count": dg.MetadataValue.int(rows)},
         )
+    prune_invocation_folders(invocation.target_path)
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: see the failed models and tests above (and logs/dbt.log)")
+
+
+# dagster-dbt gives every build a target folder of its own (`<op>-<run>-<uuid>`: manifest, parse,
+# compiled SQL, dbt's log; ≈ 5 MB) and never removes one. The newest few are kept to look into.
+INVOCATION_FOLDERS_KEPT = 5
+
+
+def prune_invocation_folders(current: Path, keep: int = INVOCATION_FOLDERS_KEPT) -> list[Path]:
+    """Remove the target folders of earlier builds of this op beside `current` but the newest, so that
+    `keep` are left, `current` among them; return those removed. Builds never overlap (the pool)."""
+    op = current.name.split("-", 1)[0]
+    earlier = [p for p in current.parent.glob(f"{op}-*") if p.is_dir() and p != current]
+    earlier.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = earlier[max(keep - 1, 0) :]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+# The step of the GX suites (orchestration/defs/quality.py), which runs after the build.
+GX_STEP = "great_expectations_suites"
+
+
+def _runs_step(context: dg.AssetExecutionContext, step: str) -> bool:
+    """Whether this run's plan has `step` (a run of part of the graph may not)."""
+    steps = context.run.step_keys_to_execute
+    if steps is not None:
+        return step in steps
+    return any(node.name == step for node in context.job_def.nodes)
 
 
 def record_dbt_audit(

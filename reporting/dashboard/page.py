@@ -8,10 +8,12 @@ vl-convert-python's bundle), so the page needs no network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import html
 import json
+import os
 from pathlib import Path
 
 from reporting.dashboard.charts import FONT
@@ -22,11 +24,34 @@ KIND_ZH = {"district": "区", "county": "县", "system": "市级系统"}
 
 @functools.lru_cache(maxsize=1)
 def vega_bundle() -> str:
-    """vega + vega-lite + vega-embed as one script (from vl-convert-python; no network)."""
+    """vega + vega-lite + vega-embed as one script (from vl-convert-python; no network).
+
+    vl-convert bundles it anew on every call (≈ 1.5 s of every dashboard); the same versions give the
+    same script, so it is kept in the user's cache folder, named by those versions, and made again
+    only when it is missing or cannot be read (or written: then every run makes it, as before).
+    """
     import vl_convert as vlc
     from altair.vegalite import SCHEMA_VERSION
 
-    return vlc.javascript_bundle(vl_version="_".join(SCHEMA_VERSION.split(".")[:2]))
+    vl_version = "_".join(SCHEMA_VERSION.split(".")[:2])
+    cached = _cache_folder() / f"vega-bundle-{vlc.__version__}-vl{vl_version}.js"
+    try:
+        return cached.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vlc.javascript_bundle(vl_version=vl_version)
+    with contextlib.suppress(OSError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.partial")
+        partial.write_text(bundle, encoding="utf-8")
+        os.replace(partial, cached)  # whole or not at all: a reader never sees half a script
+    return bundle
+
+
+def _cache_folder() -> Path:
+    """`$XDG_CACHE_HOME/qiangji`, by default `~/.cache/qiangji`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qiangji"
 
 
 CSS = """

@@ -101,3 +101,59 @@ def test_latest_check_evaluation_is_the_last_evaluated_with_its_status(instance)
     # the severity publish reads from a failed check's evaluation
     evaluation = latest.event.dagster_event.event_specific_data
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_the_event_log_keeps_an_engine_per_shard_and_syncs_at_checkpoints(instance):
+    """Events of a run stored through this storage: one engine per shard however many events, WAL
+    synced at checkpoints (synchronous=NORMAL), and the shard still Dagster's own (a plain
+    SqliteEventLogStorage on the same folder reads every event back)."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    @dg.asset
+    def one() -> int:
+        return 1
+
+    @dg.asset
+    def two(one: int) -> int:
+        return one + 1
+
+    result = dg.materialize([one, two], instance=instance)
+    assert result.success
+    storage = instance.event_log_storage
+    run_id = result.run_id
+    assert set(storage._engines) == {run_id, "index"}
+    with storage.run_connection(run_id) as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    stored = storage.get_logs_for_run(run_id)
+    plain = SqliteEventLogStorage(storage._base_dir)
+    assert [e.dagster_event_type for e in plain.get_logs_for_run(run_id)] == [
+        e.dagster_event_type for e in stored
+    ]
+    assert plain.get_latest_materialization_events([dg.AssetKey("two")])[dg.AssetKey("two")] is not None
+
+
+def test_engines_kept_are_bounded(instance):
+    from orchestration.internals import ENGINES_KEPT
+
+    storage = instance.event_log_storage
+    for i in range(ENGINES_KEPT + 3):
+        with storage.run_connection(f"run-{i}") as conn:
+            conn.exec_driver_sql("SELECT 1")
+    assert len(storage._engines) == ENGINES_KEPT
+    assert "run-0" not in storage._engines and f"run-{ENGINES_KEPT + 2}" in storage._engines
+
+
+def test_the_dbt_resource_knows_dbts_version_without_running_it_and_makes_no_adapter():
+    """The version it assumes is what the venv's dbt says it is (here, once, through `dbt --version`)."""
+    import re
+    import subprocess
+
+    from orchestration.internals import QiangjiDbtCliResource
+    from orchestration.project import dbt_cli_resource, dbt_executable
+
+    resource = dbt_cli_resource()
+    assert isinstance(resource, QiangjiDbtCliResource)
+    said = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, check=True).stdout
+    assert str(resource._cli_version) == re.search(r"(\d+\.\d+\.\d+)", said).group(1)
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

@@ -1,0 +1,67 @@
+"""What removes a run's fixed costs keeps its behaviour: the cached Vega bundle, the pruned dbt
+target folders, the background import (docs/performance.md, "The fixed cost of a run")."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration.defs.transform import prune_invocation_folders
+from orchestration.preload import import_in_background
+from reporting.dashboard import page
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    page.vega_bundle.cache_clear()
+    yield tmp_path / "cache" / "qiangji"
+    page.vega_bundle.cache_clear()
+
+
+def test_the_vega_bundle_is_made_once_and_read_from_the_cache(cache_home: Path):
+    bundle = page.vega_bundle()
+    [cached] = list(cache_home.glob("vega-bundle-*.js"))
+    assert cached.read_text(encoding="utf-8") == bundle and "vega-embed" in bundle
+    assert not list(cache_home.glob(".*partial"))
+    cached.write_text("/* kept */", encoding="utf-8")  # what the next process reads, not made anew
+    page.vega_bundle.cache_clear()
+    assert page.vega_bundle() == "/* kept */"
+
+
+def test_an_unwritable_cache_makes_the_bundle_every_time(cache_home: Path):
+    cache_home.parent.mkdir(parents=True)
+    cache_home.write_text("a file where the folder would be")
+    assert "vega-embed" in page.vega_bundle()
+
+
+def _folder(root: Path, name: str, age: float) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "manifest.json").write_text("{}")
+    stamp = time.time() - age
+    os.utime(folder, (stamp, stamp))
+    return folder
+
+
+def test_old_dbt_target_folders_are_pruned_to_the_newest(tmp_path: Path):
+    old = [_folder(tmp_path, f"warehouse_models-run{i}-abc{i}", age=100 + i) for i in range(7)]
+    current = _folder(tmp_path, "warehouse_models-now-def", age=0)
+    other = _folder(tmp_path, "other_op-run-xyz", age=500)
+    removed = prune_invocation_folders(current, keep=3)
+    assert sorted(removed) == sorted(old[2:])  # the two newest earlier folders and current stay
+    assert current.exists() and old[0].exists() and old[1].exists() and other.exists()
+    assert not any(p.exists() for p in old[2:])
+
+
+def test_a_background_import_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "slow_to_import_module.py").write_text("import time\ntime.sleep(0.2)\nVALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    thread = import_in_background("slow_to_import_module")
+    thread.join(timeout=10)
+    assert sys.modules["slow_to_import_module"].VALUE == 7
+    import_in_background("no_such_module_here").join(timeout=10)  # a failure is left to the real import

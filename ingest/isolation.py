@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import selectors
 import signal
@@ -35,10 +36,32 @@ START_TIMEOUT_SECONDS = 120.0
 _MEMORY_MARKS = (b"memory allocation of", b"MemoryError", b"Cannot allocate memory", b"out of memory")
 
 
+_log = logging.getLogger("qiangji.ingest")
+
+
+class ReaderStartError(RuntimeError):
+    """No reader process could be started (the server's fault, never the file's): a file given to
+    the pool then stays pending, retried by a later run."""
+
+
+def _tail(stream: IO[bytes], size: int = 4000) -> str:
+    """The end of a worker's stderr (a traceback of an import, never a file's content: a worker that
+    did not start read no file), IDs masked all the same."""
+    from ingest.identity import mask_ids_in_text
+
+    try:
+        stream.seek(0, os.SEEK_END)
+        end = stream.tell()
+        stream.seek(max(end - size, 0))
+        return mask_ids_in_text(stream.read().decode("utf-8", "replace"))
+    except (OSError, ValueError):
+        return "(its error output could not be read)"
+
+
 @dataclass
 class _Worker:
     process: subprocess.Popen[bytes]
-    stderr: IO[bytes]  # a private temporary file: inspected after a crash, never logged
+    stderr: IO[bytes]  # a private temporary file: inspected after a crash; logged only if it never started
     ready: bool = False  # said "ready" (its imports are done)
     task: ReadTask | None = None
     started_at: float = 0.0
@@ -77,7 +100,9 @@ class ReaderPool:
     def _spawn(self) -> _Worker:
         stderr = tempfile.TemporaryFile(prefix="qiangji-reader-")
         process = subprocess.Popen(
-            [sys.executable, "-m", "ingest.reader_worker", str(self.memory_bytes)],
+            # -P: the current folder is not put first on the worker's path, so a stray `polars.py`
+            # or `dbt.py` where a run is started from cannot stand in for the modules it imports
+            [sys.executable, "-P", "-m", "ingest.reader_worker", str(self.memory_bytes)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -91,8 +116,10 @@ class ReaderPool:
         if worker.ready:
             return
         if not self._readable(worker, START_TIMEOUT_SECONDS) or receive(worker.stdout) != "ready":
+            why = _tail(worker.stderr)
             self._stop(worker)
-            raise RuntimeError("the reader process did not start (see the run's stderr)")
+            _log.error("a reader process did not start; its last words:\n%s", why)
+            raise ReaderStartError("the reader process did not start (its error is in the run's log)")
         worker.ready = True
 
     @staticmethod

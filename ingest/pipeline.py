@@ -37,7 +37,7 @@ import polars as pl
 
 from ingest import archive
 from ingest.errors import Problem, StructuralError, empty_problems, problem_frame
-from ingest.isolation import ReaderPool, reader_pool
+from ingest.isolation import ReaderPool, ReaderStartError, reader_pool
 from ingest.landing import scan_landing
 from ingest.load import (
     RAW_TABLES,
@@ -161,6 +161,7 @@ class _File:
     ticket: int | None = None
     out_dir: Path | None = None
     attempts: int = 0
+    counted: bool = False  # this run counted its attempt at the file (once, however often it tried)
 
     @property
     def sha(self) -> str | None:
@@ -217,7 +218,7 @@ def decide(con: duckdb.DuckDBPyConnection, f: _File, settings: IngestSettings) -
             return Decision("unchanged", sid)
         if status == "rejected" and file_name == f.shown:
             return Decision("unchanged", sid)
-    if f.ticket is None and pending_attempts(con, f.shown, f.sha) >= settings.max_attempts:
+    if not f.counted and pending_attempts(con, f.shown, f.sha) >= settings.max_attempts:
         return Decision("gave_up")
     previous = con.execute(
         "SELECT submission_id, version, status FROM raw.submissions "
@@ -273,7 +274,8 @@ class _Run:
     def start_reading(self, f: _File, decision: Decision) -> None:
         """Record the file as being read (a pending entry), then give it to a reader."""
         assert f.staged is not None and self.pool is not None
-        f.attempts = mark_pending(self.con, f.record("pending", reason_rule="being_read"), True)
+        f.attempts = mark_pending(self.con, f.record("pending", reason_rule="being_read"), not f.counted)
+        f.counted = True
         f.out_dir = self.archive_dir / archive.STAGING / f"{f.staged.path.parent.name}.out"
         f.ticket = self.pool.submit(
             ReadTask(f.staged.path, f.submission_id, self.key, self.settings, f.out_dir)
@@ -371,7 +373,8 @@ class _Run:
 
     def _pending(self, f: _File, detail: str | None) -> IngestOutcome:
         record = f.record("pending", reason_rule="server_error", reason=detail)
-        f.attempts = mark_pending(self.con, record, f.ticket is None)  # a read counted when it began
+        f.attempts = mark_pending(self.con, record, not f.counted)  # a read counted when it began
+        f.counted = True
         self._receipt(f, "pending", "server_error")
         return IngestOutcome(f.shown, "pending", f.submission_id, attempts=f.attempts)
 
@@ -568,7 +571,7 @@ def _start_if_new(
 
 
 def _unforeseen(run: _Run, f: _File, exc: BaseException) -> IngestOutcome:
-    if is_environment_error(exc):
+    if is_environment_error(exc) or isinstance(exc, ReaderStartError):  # the server's, not the file's
         return run.server_error(f, exc)
     try:
         return run._reject(f, Problem(f.shown, "unreadable_file", "structural", value=type(exc).__name__))

@@ -371,3 +371,46 @@ def test_a_file_over_the_size_limit_is_rejected_once_then_unchanged(home: Path):
     assert (first.status, first.reason.rule) == ("rejected", "file_too_large")
     assert [o.status for o in _ingest(home, big, settings=settings)] == ["unchanged"]
     assert len(_log(home)) == 1
+
+
+# --- the place a run starts from, and readers that cannot start --------------------------------------
+
+
+def _shadowing_modules(folder: Path) -> Path:
+    """A folder of modules named as what a reader imports, each of which fails."""
+    folder.mkdir()
+    for name in ("polars", "fastexcel", "ingest"):
+        (folder / f"{name}.py").write_text("raise ImportError('a stray module, not the real one')\n")
+    return folder
+
+
+def test_case4_a_run_started_from_a_folder_of_stray_modules_reads_with_the_real_ones(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Found measuring `qiangji run` from /tmp, which held a `dbt.py`: a reader started as
+    `python -m` put the current folder first on its path."""
+    book = _book(home / "landing", f"120104_{PERIOD}.xlsx")
+    monkeypatch.chdir(_shadowing_modules(home / "strays"))
+    [outcome] = _ingest(home, book)
+    assert outcome.status == "accepted", outcome
+
+
+def test_case3_readers_that_cannot_start_leave_files_pending_never_rejected(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The server's fault, not the file's: no clerk is told that a good file is unreadable. Once
+    readers start again, the next run loads it."""
+    book = _book(home / "landing", f"120104_{PERIOD}.xlsx")
+    strays = _shadowing_modules(home / "strays")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(strays), os.environ.get("PYTHONPATH", "")]))
+    (home / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(home / "tmp"))  # new readers (those of this process are started)
+    with caplog.at_level("ERROR", logger="qiangji.ingest"):
+        [outcome] = _ingest(home, book)
+    assert outcome.status == "pending", outcome
+    assert _log(home) == [(book.name, 1, "pending", "server_error")]
+    assert "a stray module" in caplog.text  # the reader's own error, for the operator
+    monkeypatch.undo()
+    [outcome] = _ingest(home, book)
+    assert outcome.status == "accepted", outcome
+    assert [(status, rule) for _, _, status, rule in _log(home)] == [("accepted", None)]

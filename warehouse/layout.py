@@ -89,6 +89,11 @@ class HomeLayout:
         return self.home / "logs"
 
     @property
+    def dbt_parse(self) -> Path:
+        """dbt's parse of the project for this home's warehouse (orchestration/defs/transform.py)."""
+        return self.home / "dbt" / "partial_parse.msgpack"
+
+    @property
     def raw_parquet(self) -> Path:
         return self.home / "raw_parquet"
 

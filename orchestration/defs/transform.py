@@ -16,6 +16,7 @@ files (a first `qiangji run`, 59 models): the first model's materialization reac
 
 import os
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,12 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
     os.environ.update(dbt_build_env())
     if _runs_step(context, GX_STEP):  # GX's import (≈ 5 s) while dbt works in its own process
         import_in_background("great_expectations")
-    invocation = dbt.cli(build_args(context.run.tags), context=context, raise_on_error=False)
+    target = invocation_folder(context.op.name, context.run.run_id)
+    saved_parse = qiangji.layout.dbt_parse
+    start_from_saved_parse(target, saved_parse)
+    invocation = dbt.cli(
+        build_args(context.run.tags), context=context, raise_on_error=False, target_path=target
+    )
     built: list[str] = []  # the dbt nodes materialized, as their events stream by
     for event in invocation.stream():
         if isinstance(event, dg.Output | dg.AssetMaterialization) and "unique_id" in event.metadata:
@@ -67,9 +73,45 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
             asset_key=asset_key_of(invocation.manifest, unique_id),
             metadata={"dagster/row_count": dg.MetadataValue.int(rows)},
         )
+    save_parse(target, saved_parse)
     prune_invocation_folders(invocation.target_path)
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: see the failed models and tests above (and logs/dbt.log)")
+
+
+# dbt parses again from scratch whenever its profile's connection differs from the one of the saved
+# parse (`dbt.parser.manifest`: "Unable to do partial parsing because profile has changed"), and the
+# warehouse's path is part of it: the project's parse is made for data/warehouse.duckdb, so every other
+# home (QIANGJI_HOME, the tests', the benchmark's) paid a full parse, ≈ 6 s, on every build. Each home
+# keeps the parse of its own warehouse (HomeLayout.dbt_parse); dbt still checks it against the project.
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def invocation_folder(op: str, run_id: str) -> Path:
+    """A build's own target folder, named as dagster-dbt names them (`<op>-<run>-<id>`)."""
+    return dbt_project().project_dir / "target" / f"{op}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+
+
+def start_from_saved_parse(target: Path, saved: Path) -> bool:
+    """Put the home's saved parse where the build reads it (dagster-dbt then copies the project's
+    parse only into a folder that has none); False when the home has none yet."""
+    if not saved.is_file():
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(saved, target / PARTIAL_PARSE)
+    return True
+
+
+def save_parse(target: Path, saved: Path) -> None:
+    """Keep the parse the build left (dbt rewrites it when it parsed anew) for the home's next build;
+    written aside and renamed, so a build never starts from half a file."""
+    parsed = target / PARTIAL_PARSE
+    if not parsed.is_file():
+        return
+    saved.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    partial = saved.with_name(f".{saved.name}.{os.getpid()}.partial")
+    shutil.copyfile(parsed, partial)
+    os.replace(partial, saved)
 
 
 # dagster-dbt gives every build a target folder of its own (`<op>-<run>-<uuid>`: manifest, parse,

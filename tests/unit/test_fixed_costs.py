@@ -65,3 +65,20 @@ def test_a_background_import_imports(tmp_path: Path, monkeypatch: pytest.MonkeyP
     thread.join(timeout=10)
     assert sys.modules["slow_to_import_module"].VALUE == 7
     import_in_background("no_such_module_here").join(timeout=10)  # a failure is left to the real import
+
+
+def test_a_homes_parse_is_kept_and_given_back_whole(tmp_path: Path):
+    from orchestration.defs.transform import PARTIAL_PARSE, save_parse, start_from_saved_parse
+
+    saved = tmp_path / "home" / "dbt" / PARTIAL_PARSE
+    first, second = tmp_path / "target" / "op-run1-a", tmp_path / "target" / "op-run2-b"
+    assert not start_from_saved_parse(first, saved)  # a new home: dbt parses (dagster-dbt's copy)
+    first.mkdir(parents=True)
+    (first / PARTIAL_PARSE).write_bytes(b"parse of this warehouse")
+    save_parse(first, saved)
+    assert saved.read_bytes() == b"parse of this warehouse"
+    assert oct(saved.parent.stat().st_mode & 0o777) == "0o700" and not list(saved.parent.glob(".*"))
+    assert start_from_saved_parse(second, saved)
+    assert (second / PARTIAL_PARSE).read_bytes() == b"parse of this warehouse"
+    save_parse(tmp_path / "target" / "op-run3-c", saved)  # a build that left none: the saved one stays
+    assert saved.read_bytes() == b"parse of this warehouse"

@@ -30,6 +30,7 @@ from ingest.pipeline import audit_raw, list_landing
 from orchestration.recovery import PID_TAG
 from orchestration.resources import WAREHOUSE_POOL
 from tests.support.cli import QIANGJI, ROOT, cli_env
+from tests.support.pool import warehouse_steps
 from tests.support.privacy import identities, leaks_in_duckdb, leaks_in_parquet, needles_of
 
 pytestmark = pytest.mark.slow
@@ -219,22 +220,11 @@ def test_crash_rerun_after_kill_9_frees_the_slot_and_completes(drill: Drill):
     assert audit_raw(drill.home_b / "warehouse.duckdb").ok
 
 
-def _warehouse_steps() -> set[str]:
-    """The steps of the pipeline in the warehouse's pool (the others, the dashboard and the gap
-    workbooks, read only published copies and may run beside another run's steps)."""
-    from orchestration.definitions import defs
-    from orchestration.defs.jobs import PIPELINE
-
-    nodes = defs.resolve_job_def(PIPELINE).graph.nodes
-    return {n.name for n in nodes if getattr(n.definition, "pool", None) == WAREHOUSE_POOL}
-
-
 def test_crash_two_runs_at_once_both_finish_one_writer_at_a_time(drill: Drill):
     # each prints the attainment table, or says the other run publishes; one of them published
     assert all("target attainment" in o or "published nothing" in o for o in drill.reruns)
     assert any("target attainment" in o for o in drill.reruns), [o[-2000:] for o in drill.reruns]
-    pooled = _warehouse_steps()
-    assert {"submission", "warehouse_models", "great_expectations_suites", "published_marts"} <= pooled
+    pooled = warehouse_steps()
     with _instance(drill.home_b) as instance:
         runs = [r for r in instance.get_runs() if r.run_id != drill.after_kill["run_id"]]
         assert len(runs) == 2 and all(r.is_success for r in runs)

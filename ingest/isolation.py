@@ -44,16 +44,21 @@ class ReaderStartError(RuntimeError):
     the pool then stays pending, retried by a later run."""
 
 
+def _stderr_tail(stream: IO[bytes], size: int) -> bytes:
+    """The last `size` bytes a worker wrote to its stderr."""
+    stream.seek(0, os.SEEK_END)
+    end = stream.tell()
+    stream.seek(max(end - size, 0))
+    return stream.read()
+
+
 def _tail(stream: IO[bytes], size: int = 4000) -> str:
     """The end of a worker's stderr (a traceback of an import, never a file's content: a worker that
     did not start read no file), IDs masked all the same."""
     from ingest.identity import mask_ids_in_text
 
     try:
-        stream.seek(0, os.SEEK_END)
-        end = stream.tell()
-        stream.seek(max(end - size, 0))
-        return mask_ids_in_text(stream.read().decode("utf-8", "replace"))
+        return mask_ids_in_text(_stderr_tail(stream, size).decode("utf-8", "replace"))
     except (OSError, ValueError):
         return "(its error output could not be read)"
 
@@ -216,10 +221,7 @@ class ReaderPool:
         name = task.path.name
         if worker.killed_for_time:
             return ReadResult("error", Problem(name, "reader_timeout", "structural"), "timeout")
-        worker.stderr.seek(0, os.SEEK_END)
-        size = worker.stderr.tell()
-        worker.stderr.seek(max(size - 65536, 0))
-        tail = worker.stderr.read()
+        tail = _stderr_tail(worker.stderr, 65536)
         if any(mark in tail for mark in _MEMORY_MARKS):
             return ReadResult("error", Problem(name, "reader_memory", "structural"), f"exit {code}")
         if code == -signal.SIGKILL:  # not our kill: the OOM killer or an operator — not the file's fault

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from orchestration.defs.jobs import LOAD_AND_REFRESH, NIGHTLY_REBUILD, PIPELINE
 from orchestration.progress import STEP_LABELS, RunProgress, RunWatcher
 from orchestration.project import FULL_REFRESH_TAG, QUIET_TELEMETRY, prepare_dbt
 from orchestration.recovery import fail_abandoned_runs, launcher_tags
+from warehouse.files import copy_into_place
 from warehouse.layout import HomeLayout
 from warehouse.publish import PublishedMode, apply_published_mode
 from warehouse.reference import project_root
@@ -67,9 +67,7 @@ def _install(source: Path, target: Path) -> None:
     """Copy aside and rename into place: a run starting meanwhile never reads half a file."""
     if target.exists() and target.read_bytes() == source.read_bytes():
         return
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    copy_into_place(source, target)
 
 
 @contextlib.contextmanager

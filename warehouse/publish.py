@@ -32,6 +32,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from warehouse.files import partial_path
 from warehouse.layout import PUBLISHED_DATABASE
 
 # The dbt models BI tools get: marts and dimensions only, no member-level or raw rows (the audit
@@ -185,7 +186,7 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _partial(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.partial")
+    return partial_path(target)
 
 
 def _replace(partial: Path, target: Path, mode: PublishedMode) -> None:

@@ -27,6 +27,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from orchestration.preload import import_in_background
 from orchestration.project import QiangjiTranslator, build_args, dbt_build_env, dbt_project, dbt_rows
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
+from warehouse.files import copy_into_place
 
 
 def manifest_path() -> str:
@@ -109,9 +110,7 @@ def save_parse(target: Path, saved: Path) -> None:
     if not parsed.is_file():
         return
     saved.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = saved.with_name(f".{saved.name}.{os.getpid()}.partial")
-    shutil.copyfile(parsed, partial)
-    os.replace(partial, saved)
+    copy_into_place(parsed, saved)
 
 
 # dagster-dbt gives every build a target folder of its own (`<op>-<run>-<uuid>`: manifest, parse,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reporting.dashboard.charts import FONT
 from reporting.report import CITY, STATUS_COLORS, STATUS_ZH, STATUSES, behind_ranking
+from warehouse.files import write_text_into_place
 
 KIND_ZH = {"district": "区", "county": "县", "system": "市级系统"}
 
@@ -42,9 +43,7 @@ def vega_bundle() -> str:
     bundle = vlc.javascript_bundle(vl_version=vl_version)
     with contextlib.suppress(OSError):
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f".{cached.name}.{os.getpid()}.partial")
-        partial.write_text(bundle, encoding="utf-8")
-        os.replace(partial, cached)  # whole or not at all: a reader never sees half a script
+        write_text_into_place(cached, bundle)  # a reader never sees half a script
     return bundle
 
 

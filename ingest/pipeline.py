@@ -159,6 +159,7 @@ class _File:
     name: SubmissionName | None = None
     staged: archive.Staged | None = None
     ticket: int | None = None
+    considered: bool = False  # decided ahead of its turn (read, or left for its turn)
     out_dir: Path | None = None
     attempts: int = 0
     counted: bool = False  # this run counted its attempt at the file (once, however often it tried)
@@ -488,6 +489,10 @@ def ingest_landing(
     archive.clear_staging(archive_dir)
     limits = (max(workers, 1), settings.reader_memory_bytes, settings.reader_timeout_seconds)
     with duckdb.connect(str(warehouse)) as con, reader_pool(*limits) as pool:
+        # Every commit past 16 MB of log (DuckDB's default) checkpoints the whole database: at city
+        # scale a checkpoint per large file, 4.1 s of the 5.7 s of writes. The log is as durable
+        # (each commit is synced; a crash replays it); one checkpoint is made when the run closes.
+        con.execute("SET checkpoint_threshold = '1GB'")
         ensure_schema(con)
         _check_key(con, key)
         return _ingest_in_order(_Run(con, archive_dir, key, settings, pool, _now), deque(paths), progress)
@@ -505,7 +510,10 @@ def _ingest_in_order(
     def read_ahead() -> None:
         nonlocal in_flight
         budget = run.settings.read_ahead_bytes
-        while todo and len(ahead) <= pool.workers and (not ahead or in_flight <= budget):
+        for f, done, _ in ahead:  # a freed reader goes to the oldest file still waiting for one
+            if done is None and f.ticket is None and not f.considered:
+                _start_if_new(run, f, run.con, run.settings, pool)
+        while todo and len(ahead) <= 3 * pool.workers and (not ahead or in_flight <= budget):
             f, done, size = _prepare(run, todo.popleft())
             ahead.append((f, done, size))
             if done is None:
@@ -562,6 +570,7 @@ def _start_if_new(
     reader is free (decided again in turn: a file ahead may change the answer)."""
     if f.name is None or f.staged is None or not f.staged.kept or not pool.free:
         return
+    f.considered = True
     try:
         decision = decide(con, f, settings)
         if decision.action == "read":

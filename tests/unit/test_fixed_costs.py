@@ -82,3 +82,35 @@ def test_a_homes_parse_is_kept_and_given_back_whole(tmp_path: Path):
     assert (second / PARTIAL_PARSE).read_bytes() == b"parse of this warehouse"
     save_parse(tmp_path / "target" / "op-run3-c", saved)  # a build that left none: the saved one stays
     assert saved.read_bytes() == b"parse of this warehouse"
+
+
+def test_a_file_whose_turn_comes_with_every_reader_busy_waits_for_one(tmp_path: Path):
+    """Two readers read three files: the third waits for a free reader and is read by it, never by
+    a third process (its imports would cost ≈ 1.8 CPU-s on two cores, and read no faster)."""
+    from ingest.isolation import ReaderPool
+    from ingest.reader_worker import ReadTask
+    from ingest.settings import IngestSettings
+    from tests.support.builders import minimal_sheets, write_xlsx
+
+    key, settings = b"fixed-costs-test-key-0123456789abcdef", IngestSettings()
+    books = [write_xlsx(tmp_path / f"{code}_2007H1.xlsx", minimal_sheets(code, "2007H1")) for code in
+             ("120101", "120102", "120103")]  # fmt: skip
+    with ReaderPool(2, settings.reader_memory_bytes, 60) as pool:
+        tickets = [pool.submit(ReadTask(b, b.stem, key, settings, tmp_path / b.stem)) for b in books]
+        assert [pool.result(t).kind for t in tickets] == ["validated"] * 3
+        assert pool.spawned == 2
+
+
+def test_a_run_of_many_files_starts_no_more_readers_than_its_workers(tmp_path: Path):
+    from ingest.isolation import _SHARED, _close_shared
+    from ingest.pipeline import ingest_landing
+    from tests.support.builders import minimal_sheets, write_xlsx
+
+    _close_shared()  # a pool of this test's own, counted from its start
+    codes = ("120101", "120102", "120103", "120104", "120105", "120106")
+    books = [write_xlsx(tmp_path / f"{c}_2007H1.xlsx", minimal_sheets(c, "2007H1")) for c in codes]
+    key = b"fixed-costs-test-key-0123456789abcdef"
+    outcomes = ingest_landing(books, tmp_path / "w.duckdb", tmp_path / "archive", key, workers=2)
+    assert [o.status for o in outcomes] == ["accepted"] * len(codes)
+    [pool] = _SHARED.values()
+    assert pool.spawned == 2

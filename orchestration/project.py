@@ -72,6 +72,19 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_build_executable() -> str:
+    """What the warehouse's builds start: `qiangji-dbt` (orchestration/dbt_entry.py), dbt in the
+    warehouse's folder so that every home's build can start from the project's parse; the venv's
+    dbt in a venv installed before it existed (then a home's first build parses the whole project)."""
+    candidate = Path(sys.executable).with_name("qiangji-dbt")
+    return str(candidate) if candidate.exists() else dbt_executable()
+
+
+# The warehouse as the builds' dbt names it (orchestration/dbt_entry.py), and so as the project's
+# parse is made: the profile, and with it the parse, is then the same for every home.
+WAREHOUSE_FILE_NAME = "warehouse.duckdb"
+
+
 def dbt_build_env() -> dict[str, str]:
     """`DBT_BUILD_ENV` under the process's own settings: what a warehouse build's dbt sees."""
     return {**DBT_BUILD_ENV, **{k: os.environ[k] for k in DBT_BUILD_ENV if k in os.environ}}
@@ -87,7 +100,7 @@ def dbt_cli_resource() -> DbtCliResource:
 
     project_dir = str(dbt_project_dir())
     return QiangjiDbtCliResource(
-        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_executable()
+        project_dir=project_dir, profiles_dir=project_dir, dbt_executable=dbt_build_executable()
     )
 
 
@@ -106,8 +119,9 @@ class ParsePreparer(DbtProjectPreparer):
             self.prepare(project)
 
     def prepare(self, project: DbtProject) -> None:
-        # dbt's profile names the warehouse; parsing opens no connection, any path will do.
-        env = {"QIANGJI_WAREHOUSE": str(project_root() / "data" / "warehouse.duckdb"), **os.environ}
+        # dbt's profile names the warehouse, and the parse serves only builds of the same profile:
+        # the name every build's dbt uses (orchestration/dbt_entry.py). Parsing opens no connection.
+        env = {**os.environ, "QIANGJI_WAREHOUSE": WAREHOUSE_FILE_NAME}
         folder = str(project.project_dir)
         subprocess.run(
             [dbt_executable(), "parse", "--project-dir", folder, "--profiles-dir", folder, "--quiet"],

@@ -114,3 +114,32 @@ def test_a_run_of_many_files_starts_no_more_readers_than_its_workers(tmp_path: P
     assert [o.status for o in outcomes] == ["accepted"] * len(codes)
     [pool] = _SHARED.values()
     assert pool.spawned == 2
+
+
+def _parse_in_home(home: Path, executable: str) -> str:
+    """`<executable> parse` for `home`'s warehouse from a copy of the project's parse; dbt's log."""
+    import shutil
+    import subprocess
+
+    from orchestration.project import QUIET_TELEMETRY, dbt_build_env, dbt_project_dir
+
+    project, target = dbt_project_dir(), home / "target"
+    target.mkdir(parents=True)
+    shutil.copyfile(project / "target" / "partial_parse.msgpack", target / "partial_parse.msgpack")
+    env = {**os.environ, **QUIET_TELEMETRY, **dbt_build_env(), "DBT_PROJECT_DIR": str(project),
+           "DBT_PROFILES_DIR": str(project), "QIANGJI_WAREHOUSE": str(home / "warehouse.duckdb")}  # fmt: skip
+    subprocess.run([executable, "parse", "--target-path", str(target), "--log-path", str(target)],
+                   env=env, cwd=project, check=True, capture_output=True)  # fmt: skip
+    return (target / "dbt.log").read_text(encoding="utf-8")
+
+
+def test_every_home_builds_from_the_projects_parse(tmp_path: Path):
+    """dbt's parse serves only the profile it was made with, and the warehouse's path is in it:
+    `qiangji-dbt` starts dbt in the warehouse's folder so that every home is the same profile
+    (orchestration/dbt_entry.py). The venv's plain dbt, given the absolute path, parses anew."""
+    from orchestration.project import dbt_build_executable, dbt_executable
+
+    assert dbt_build_executable().endswith("qiangji-dbt")
+    changed = "Unable to do partial parsing because profile has changed"
+    assert changed not in _parse_in_home(tmp_path / "home", dbt_build_executable())
+    assert changed in _parse_in_home(tmp_path / "other", dbt_executable())

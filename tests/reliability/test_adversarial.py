@@ -414,3 +414,16 @@ def test_case3_readers_that_cannot_start_leave_files_pending_never_rejected(
     [outcome] = _ingest(home, book)
     assert outcome.status == "accepted", outcome
     assert [(status, rule) for _, _, status, rule in _log(home)] == [("accepted", None)]
+
+
+def test_case1_a_file_waiting_for_a_reader_behind_one_out_of_time_is_read_by_its_replacement(home: Path):
+    """One reader, two files, both out of time: the second file waits for the reader (it does not
+    start another), the first is killed at its deadline, and the second goes to its replacement."""
+    books = [_book(home / "landing", f"{d}_{PERIOD}.xlsx", district=d) for d in ("120104", "120105")]
+    settings = IngestSettings()
+    with ReaderPool(1, settings.reader_memory_bytes, 0.01) as pool:
+        tickets = [pool.submit(ReadTask(b, b.stem, KEY, settings, home / b.stem)) for b in books]
+        assert len(pool._busy) + len(pool._idle) == 1  # the second waited: never two readers
+        results = [pool.result(t) for t in tickets]
+    assert [(r.kind, r.problem.rule) for r in results] == [("error", "reader_timeout")] * 2
+    assert pool.spawned == 3  # the first reader, then one in place of each reader killed

@@ -23,14 +23,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.project import QUIET_TELEMETRY, dbt_build_executable, dbt_project, dbt_project_dir
+from orchestration.project import (
+    PARTIAL_PARSE,
+    QUIET_TELEMETRY,
+    dbt_build_executable,
+    dbt_project,
+    dbt_project_dir,
+    start_from_saved_parse,
+)
 from warehouse.publish import PublishedMode
 
 DOCS_FOLDER = "docs"
@@ -129,10 +135,7 @@ def _generate(warehouse: Path, cache: Path) -> float:
         target = Path(scratch) / "target"
         # from the project's parse, as a build (dbt started by `qiangji-dbt` in the warehouse's
         # folder: orchestration/dbt_entry.py), not a parse of the whole project (≈ 6 s)
-        parsed = dbt_project_dir() / "target" / "partial_parse.msgpack"
-        if parsed.is_file():
-            target.mkdir()
-            shutil.copyfile(parsed, target / parsed.name)
+        start_from_saved_parse(target, dbt_project_dir() / "target" / PARTIAL_PARSE)
         result = subprocess.run(
             [
                 dbt_build_executable(), "docs", "generate", "--static",

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -83,6 +84,25 @@ def dbt_build_executable() -> str:
 # The warehouse as the builds' dbt names it (orchestration/dbt_entry.py), and so as the project's
 # parse is made: the profile, and with it the parse, is then the same for every home.
 WAREHOUSE_FILE_NAME = "warehouse.duckdb"
+
+
+# dbt parses again from scratch whenever its profile's connection differs from the one of the saved
+# parse (`dbt.parser.manifest`: "Unable to do partial parsing because profile has changed"), and the
+# warehouse's path is part of it: the project's parse is made for data/warehouse.duckdb, so every other
+# home (QIANGJI_HOME, the tests', the benchmark's) paid a full parse, ≈ 6 s, on every build. Each home
+# keeps the parse of its own warehouse (HomeLayout.dbt_parse); dbt still checks it against the project.
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def start_from_saved_parse(target: Path, saved: Path) -> bool:
+    """Put the saved parse where a dbt invocation reads it (a build's: the home's, which dagster-dbt
+    then leaves, copying the project's only into a folder that has none; the docs site's: the
+    project's); False when there is none yet."""
+    if not saved.is_file():
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(saved, target / PARTIAL_PARSE)
+    return True
 
 
 def dbt_build_env() -> dict[str, str]:

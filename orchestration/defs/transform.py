@@ -25,7 +25,15 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.preload import import_in_background
-from orchestration.project import QiangjiTranslator, build_args, dbt_build_env, dbt_project, dbt_rows
+from orchestration.project import (
+    PARTIAL_PARSE,
+    QiangjiTranslator,
+    build_args,
+    dbt_build_env,
+    dbt_project,
+    dbt_rows,
+    start_from_saved_parse,
+)
 from orchestration.resources import WAREHOUSE_POOL, QiangjiHome
 from warehouse.files import copy_into_place
 
@@ -80,27 +88,9 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, qia
         raise dg.Failure("dbt build failed: see the failed models and tests above (and logs/dbt.log)")
 
 
-# dbt parses again from scratch whenever its profile's connection differs from the one of the saved
-# parse (`dbt.parser.manifest`: "Unable to do partial parsing because profile has changed"), and the
-# warehouse's path is part of it: the project's parse is made for data/warehouse.duckdb, so every other
-# home (QIANGJI_HOME, the tests', the benchmark's) paid a full parse, ≈ 6 s, on every build. Each home
-# keeps the parse of its own warehouse (HomeLayout.dbt_parse); dbt still checks it against the project.
-PARTIAL_PARSE = "partial_parse.msgpack"
-
-
 def invocation_folder(op: str, run_id: str) -> Path:
     """A build's own target folder, named as dagster-dbt names them (`<op>-<run>-<id>`)."""
     return dbt_project().project_dir / "target" / f"{op}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
-
-
-def start_from_saved_parse(target: Path, saved: Path) -> bool:
-    """Put the home's saved parse where the build reads it (dagster-dbt then copies the project's
-    parse only into a folder that has none); False when the home has none yet."""
-    if not saved.is_file():
-        return False
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(saved, target / PARTIAL_PARSE)
-    return True
 
 
 def save_parse(target: Path, saved: Path) -> None:

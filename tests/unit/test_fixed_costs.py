@@ -68,7 +68,8 @@ def test_a_background_import_imports(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_a_homes_parse_is_kept_and_given_back_whole(tmp_path: Path):
-    from orchestration.defs.transform import PARTIAL_PARSE, save_parse, start_from_saved_parse
+    from orchestration.defs.transform import save_parse
+    from orchestration.project import PARTIAL_PARSE, start_from_saved_parse
 
     saved = tmp_path / "home" / "dbt" / PARTIAL_PARSE
     first, second = tmp_path / "target" / "op-run1-a", tmp_path / "target" / "op-run2-b"

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -175,10 +175,14 @@ class ReaderPool:
         self._busy[ticket] = worker
         return ticket
 
-    def result(self, ticket: int) -> ReadResult:
-        """Wait for a file's result (reading the others' as they come, so no worker idles)."""
+    def result(self, ticket: int, when_free: Callable[[], None] | None = None) -> ReadResult:
+        """Wait for a file's result, reading the others' as they come; `when_free` is called whenever
+        a reader is freed meanwhile, so that it can be given the next file instead of idling until
+        this one is done (files are finished in their order, not read in it)."""
         while ticket not in self._done:
             self._collect()
+            if when_free is not None and self._idle and ticket not in self._done:
+                when_free()
         return self._done.pop(ticket)
 
     def _collect(self) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import shutil
 import zipfile
@@ -55,6 +56,7 @@ from ingest.reader_worker import ReadResult, ReadTask, describe, is_environment_
 from ingest.settings import IngestSettings
 from ingest.spec import DATA_SHEETS
 
+_log = logging.getLogger("qiangji.ingest")
 Status = Literal["accepted", "rejected", "superseded", "unchanged", "pending"]
 MAX_VERSION = 9999  # the version column is 32-bit; a name asking for more is not a submission's
 
@@ -248,6 +250,8 @@ class _Run:
     ):
         self.con, self.archive_dir, self.key, self.settings = con, archive_dir, key, settings
         self.pool, self.now = pool, now
+        # gives freed readers the next files while a file waits for its own reader (the caller's)
+        self.read_ahead: Callable[[], None] | None = None
 
     # the steps before reading, in the order of the landing (each guarded by the caller)
 
@@ -310,7 +314,11 @@ class _Run:
             return self._reject(f, problem)
         decision = decide(self.con, f, self.settings)
         if decision.action != "read" and f.ticket is not None:
-            self.pool.result(f.ticket)  # type: ignore[union-attr]  read ahead for nothing
+            # read ahead for nothing (a file before it decided otherwise): not an attempt at the file,
+            # so that its entry does not depend on how far ahead the readers were (a replay of the
+            # archive gives the same tables)
+            self.pool.result(f.ticket)  # type: ignore[union-attr]
+            f.ticket, f.attempts, f.counted = None, 0, False
         if decision.action == "unchanged":
             clear_pending(self.con, f.shown, f.sha)
             return IngestOutcome(f.shown, "unchanged", decision.submission_id)
@@ -324,7 +332,9 @@ class _Run:
             return self._write(f, f.record("superseded"))
         if f.ticket is None:
             self.start_reading(f, decision)
-        result = self.pool.result(f.ticket)  # type: ignore[union-attr, arg-type]
+        result = self.pool.result(f.ticket, self.read_ahead)  # type: ignore[union-attr, arg-type]
+        if self.read_ahead is not None:
+            self.read_ahead()  # this file's reader is free: the next file is read while this one is written
         return self._outcome(f, decision, result)
 
     def _outcome(self, f: _File, decision: Decision, result: ReadResult) -> IngestOutcome:
@@ -520,6 +530,18 @@ def _ingest_in_order(
                 in_flight += size
                 _start_if_new(run, f, run.con, run.settings, pool)
 
+    def read_ahead_meanwhile() -> None:
+        """`read_ahead` from within a file's finish: its clock is the file's again after, and an
+        error of staging the next files is never the file's (it recurs after its finish)."""
+        now = run.now
+        try:
+            read_ahead()
+        except Exception:
+            _log.debug("reading ahead during a file's finish failed; retried after it", exc_info=True)
+        finally:
+            run.now = now
+
+    run.read_ahead = read_ahead_meanwhile
     read_ahead()
     while ahead:
         f, done, size = ahead.popleft()

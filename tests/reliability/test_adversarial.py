@@ -364,6 +364,22 @@ def test_case10_the_archive_alone_replays_into_the_same_raw_tables(home: Path, t
             assert rebuilt or table == "problems"
 
 
+def test_a_file_read_ahead_for_nothing_is_logged_as_if_never_read(home: Path):
+    """Two files of the same version in one run: both are read at once (two readers, nothing in the
+    warehouse yet), and the second is then a version conflict. Its read is not an attempt: its entry
+    is the one it gets when it is decided before any reading (case 10: replays give the same tables)."""
+    landing = home / "landing"
+    first = _book(landing, f"120104_{PERIOD}.xlsx")
+    second = _book(landing, f"120104_{PERIOD}_v1.xlsx", venue="否")
+    outcomes = _ingest(home, first, second)
+    assert [(o.status, o.reason.rule if o.reason else None) for o in outcomes] == [
+        ("accepted", None), ("rejected", "version_conflict")
+    ]  # fmt: skip
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT status, attempts FROM raw.submissions ORDER BY received_at").fetchall()
+    assert rows == [("accepted", 1), ("rejected", None)]
+
+
 def test_a_file_over_the_size_limit_is_rejected_once_then_unchanged(home: Path):
     big = _book(home / "landing", f"120104_{PERIOD}.xlsx")
     settings = IngestSettings(max_file_bytes=1000)

@@ -3,7 +3,9 @@ target folders, the background import (docs/performance.md, "The fixed cost of a
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -102,6 +104,41 @@ def test_a_file_whose_turn_comes_with_every_reader_busy_waits_for_one(tmp_path: 
         assert pool.spawned == 2
 
 
+def test_a_reader_freed_while_a_file_waits_for_its_own_is_given_the_next_file(tmp_path: Path):
+    """Files are finished in their order, not read in it: while the first (large) file is read, the
+    reader that finished a small one is handed the next file, not left idle until the first is done."""
+    import datetime as dt
+
+    from ingest.isolation import ReaderPool
+    from ingest.reader_worker import ReadTask
+    from ingest.settings import IngestSettings
+    from tests.support.builders import make_id, minimal_sheets, write_xlsx
+
+    key, settings = b"fixed-costs-test-key-0123456789abcdef", IngestSettings()
+    large = minimal_sheets("120101", "2007H1")
+    [member] = large["党员"][:1]
+    births = [dt.date(1925, 1, 1) + dt.timedelta(days=n) for n in range(20000)]
+    large["党员"] += [{**member, "公民身份号码": make_id("120104", born, 1, True), "出生日期": born}
+                   for born in births]  # fmt: skip
+    books = [write_xlsx(tmp_path / "120101_2007H1.xlsx", large)] + [
+        write_xlsx(tmp_path / f"{code}_2007H1.xlsx", minimal_sheets(code, "2007H1"))
+        for code in ("120102", "120103")
+    ]
+    tasks = [ReadTask(b, b.stem, key, settings, tmp_path / b.stem) for b in books]
+    with ReaderPool(2, settings.reader_memory_bytes, 120) as pool:
+        first, second = pool.submit(tasks[0]), pool.submit(tasks[1])
+        handed: list[int] = []
+
+        def next_file() -> None:  # called only while the first file is still being read
+            if not handed:
+                handed.append(pool.submit(tasks[2]))
+
+        assert pool.result(first, next_file).kind == "validated"
+        assert handed, "the reader of the small file idled until the large one was read"
+        assert [pool.result(t).kind for t in (second, *handed)] == ["validated"] * 2
+        assert pool.spawned == 2
+
+
 def test_a_run_of_many_files_starts_no_more_readers_than_its_workers(tmp_path: Path):
     from ingest.isolation import _SHARED, _close_shared
     from ingest.pipeline import ingest_landing
@@ -144,3 +181,28 @@ def test_every_home_builds_from_the_projects_parse(tmp_path: Path):
     changed = "Unable to do partial parsing because profile has changed"
     assert changed not in _parse_in_home(tmp_path / "home", dbt_build_executable())
     assert changed in _parse_in_home(tmp_path / "other", dbt_executable())
+
+
+def test_the_qiangji_executable_never_imports_spark_or_hypothesis():
+    # the console script is cli.entry:main, which refuses both before cli.app imports pandera
+    import tomllib
+
+    from warehouse.unused_imports import UNUSED
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["qiangji"] == "cli.entry:main"
+    probe = (
+        "import sys\n"
+        "from warehouse.unused_imports import refuse_unused_imports\n"
+        "refuse_unused_imports()\n"
+        "import cli.app, ingest.validate\n"  # pandera, which imports both when they are installed
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {UNUSED!r}\n"
+        "             and sys.modules[m] is not None))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    # without the refusal they are imported in a venv that has them (the dev one: a test that can fail)
+    unrefused = probe.replace("refuse_unused_imports()\n", "")
+    done = subprocess.run([sys.executable, "-c", unrefused], capture_output=True, text=True, check=True)
+    if importlib.util.find_spec("pyspark") is not None:
+        assert "pyspark" in done.stdout

@@ -146,6 +146,18 @@ def machine() -> dict:
     }
 
 
+def speed_probe(rounds: int = 3) -> float:
+    """Seconds of a fixed single-threaded Python loop (the median of `rounds`): the same work at the
+    start and the end of every invocation, to tell a change of the code from one of the machine,
+    whose speed moves by ±20 % between invocations here (a shared host; load averages miss it)."""
+    seconds = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        sum(i * i for i in range(5_000_000))
+        seconds.append(time.perf_counter() - began)
+    return round(sorted(seconds)[rounds // 2], 3)
+
+
 def median(values: list[float]) -> float | None:
     values = [v for v in values if v is not None]
     return round(statistics.median(values), 3) if values else None
@@ -216,7 +228,7 @@ def bench(
     from orchestration.project import prepare_dbt
 
     started = dt.datetime.now(dt.UTC)
-    load_start = os.getloadavg()
+    load_start, probe_start = os.getloadavg(), speed_probe()
     work.mkdir(parents=True, exist_ok=True)
     prepare_dbt()  # parsed once, as before any run; each dbt stage starts from this parse
     data = ensure_dataset(scale, seed, period, cache_dir)
@@ -295,6 +307,7 @@ def bench(
         "machine": machine(),
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "speed_probe_s": [probe_start, speed_probe()],  # start, end: smaller is a faster machine
         "started_utc": started.isoformat(timespec="seconds"),
         "seconds": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
         "per_run": summary["per_run"],
@@ -374,3 +387,5 @@ def print_summary(result: dict, out: Path) -> None:
         if result.get(key) is not None:
             print(f"  {key:<20} {result[key]!s:>10}")
     print(f"  load average start {result['loadavg_start']} end {result['loadavg_end']}")
+    if result.get("speed_probe_s"):
+        print(f"  speed probe (s, start and end; smaller is faster) {result['speed_probe_s']}")

@@ -33,6 +33,7 @@ def test_bench_at_a_tiny_scale_writes_the_headline_metrics(tmp_path: Path) -> No
     assert result["end_to_end_s"] is None and result["resubmission_share"] is None  # --no-build
     assert result["peak_rss_mb"] > 0 and result["ingest_over_floor"] > 0 and result["speedup_vs_pandas"] > 0
     assert result["machine"]["cores"] and len(result["loadavg_start"]) == 3
+    assert len(result["speed_probe_s"]) == 2 and all(s > 0 for s in result["speed_probe_s"])
 
     total = sum(result["rows"].values())
     [floors], [run], [pandas] = (

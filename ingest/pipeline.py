@@ -536,8 +536,8 @@ def _ingest_in_order(
         now = run.now
         try:
             read_ahead()
-        except Exception:
-            _log.debug("reading ahead during a file's finish failed; retried after it", exc_info=True)
+        except Exception as exc:  # its type and errno only: a message may quote a path (describe)
+            _log.debug("reading ahead during a file's finish failed (%s); retried after it", describe(exc))
         finally:
             run.now = now
 
